@@ -1,0 +1,52 @@
+# The single command surface. `make run` serves; `make test` runs both test lanes; `make check`
+# is everything CI runs. Every target installs what it needs first (uv, then the locked env).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: install run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check
+
+install:
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: install
+	$(RUN) journeyline serve
+
+dev: run
+
+fmt: install
+	$(RUN) ruff format src tests bench
+	$(RUN) ruff check --fix src tests bench
+
+lint: install
+	$(RUN) ruff format --check src tests bench
+	$(RUN) ruff check src tests bench
+
+typecheck: install
+	$(RUN) mypy
+
+imports: install
+	$(RUN) lint-imports
+
+migrate: install
+	$(RUN) journeyline db upgrade
+
+# Alembic upgrade to head then check for drift, on a fresh SQLite file and on PostgreSQL.
+migrations-check: install
+	$(RUN) python -m tests.migrations_check sqlite
+	$(RUN) python -m tests.migrations_check postgres "$(PG_TEST_URL)"
+
+test-sqlite: install
+	env -u JOURNEYLINE_TEST_DATABASE_URL $(RUN) pytest $(PYTEST_ARGS)
+
+test-pg: install
+	JOURNEYLINE_TEST_DATABASE_URL="$(PG_TEST_URL)" $(RUN) pytest $(PYTEST_ARGS)
+
+# The README's test command: both lanes, SQLite then the real PostgreSQL.
+test: test-sqlite test-pg
+
+check: lint typecheck imports migrations-check test

@@ -1,0 +1,5 @@
+"""python -m journeyline: the same as the journeyline command."""
+
+from journeyline.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""Reading request bodies: bounded in size, parsed with orjson, errors in the API's shape."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import Request
+
+from journeyline.errors import MalformedBody, PayloadTooLarge
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body may hold at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may hold at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int) -> object:
+    body = await read_body(request, limit)
+    if not body.strip():
+        raise MalformedBody("the body is empty; send a JSON document")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+
+
+def json_object(value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise MalformedBody("the body must be a JSON object")
+    return value

@@ -1,0 +1,86 @@
+"""Native API: POST /v1/events, one Waypath MarketingEvent or {"events": [...]}."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from journeyline.api.bodies import read_json
+from journeyline.api.deps import StateDep, WriterDep
+from journeyline.api.ingest_common import EventRejected, unwrap
+from journeyline.api.responses import OrjsonResponse
+from journeyline.ingest import service as ingest_service
+from journeyline.ingest.dialects.marketing import MarketingEvent, parse_marketing_event
+from journeyline.ingest.pipeline import EventOutcome
+
+router = APIRouter(tags=["native"])
+
+
+class EventResult(BaseModel):
+    event_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    touchpoint_id: uuid.UUID | None
+    matched_by: str | None
+    confidence: float | None
+    created_customer: bool
+    duplicate: bool
+    conflicting_duplicate: bool
+    merged_profile_ids: list[uuid.UUID]
+    warnings: list[dict[str, Any]]
+
+
+class EventResults(BaseModel):
+    results: list[EventResult]
+
+
+def _result(outcome: EventOutcome) -> dict[str, Any]:
+    if outcome.error is not None:
+        return {"error": outcome.error}
+    return EventResult(
+        event_id=outcome.event_id,
+        customer_id=outcome.profile_id,
+        # The intelligence graph (its own issue) will own touchpoints; until then there is none.
+        touchpoint_id=None,
+        matched_by=outcome.matched_by,
+        confidence=outcome.confidence,
+        created_customer=outcome.created_profile,
+        duplicate=outcome.duplicate,
+        conflicting_duplicate=outcome.conflicting_duplicate,
+        merged_profile_ids=outcome.merged_profile_ids,
+        warnings=outcome.warnings,
+    ).model_dump(mode="json")
+
+
+@router.post(
+    "/v1/events",
+    response_model=None,
+    responses={200: {"model": EventResults}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": MarketingEvent.model_json_schema()}},
+        }
+    },
+    summary="Ingest MarketingEvents",
+)
+async def post_events(request: Request, context: WriterDep, state: StateDep) -> OrjsonResponse:
+    """One MarketingEvent, or `{"events": [...]}` (at most 500); failures stay in their slot."""
+    limits = state.settings.limits
+    body = await read_json(request, limits.max_request_bytes)
+    items, is_list = unwrap(body, "events", limits.max_native_batch_events)
+    parse = partial(
+        parse_marketing_event,
+        source_type="internal" if context.is_secret else "direct",
+        default_source="api" if context.is_secret else "web",
+        received_at=datetime.now(UTC),
+    )
+    adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
+    outcomes = await ingest_service.ingest(state.database, context, adapted)
+    if not is_list and outcomes[0].error is not None:
+        raise EventRejected(outcomes[0])
+    return OrjsonResponse({"results": [_result(outcome) for outcome in outcomes]})

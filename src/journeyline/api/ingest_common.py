@@ -1,0 +1,37 @@
+"""Shared by the ingest routes: unwrapping a single-or-list body, and errors for one event."""
+
+from __future__ import annotations
+
+from journeyline.errors import InvalidPayload, JourneylineError, PayloadTooLarge
+from journeyline.ingest.pipeline import EventOutcome
+
+
+class EventRejected(JourneylineError):
+    """A single-event request whose event failed: its own status and error body."""
+
+    def __init__(self, outcome: EventOutcome) -> None:
+        error = outcome.error or {}
+        super().__init__(str(error.get("message", "the event was rejected")))
+        self.status_code = outcome.error_status
+        self.code = str(error.get("code", "invalid_payload"))
+        self.field = error.get("field")
+
+
+def unwrap(body: object, list_key: str, limit: int) -> tuple[list[object], bool]:
+    """(items, is_list): a body is one event or {list_key: [events]}."""
+    if isinstance(body, dict) and list_key in body:
+        items = body[list_key]
+        if not isinstance(items, list):
+            raise InvalidPayload(f"{list_key} must be a list of events", field=list_key)
+        if not items:
+            raise InvalidPayload(f"{list_key} holds no events", field=list_key)
+        if len(items) > limit:
+            raise PayloadTooLarge(
+                f"{list_key} may hold at most {limit} events; it has {len(items)}"
+            )
+        return items, True
+    if not isinstance(body, dict):
+        raise InvalidPayload(
+            "the body must be a JSON object: one event or a list under " + list_key
+        )
+    return [body], False

@@ -1,0 +1,91 @@
+"""Keystone dialect: POST /ingest and its alias /api/ingest (one event or {"batch": [...]})."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from journeyline.api.bodies import read_json
+from journeyline.api.deps import StateDep, WriterDep
+from journeyline.api.ingest_common import EventRejected, unwrap
+from journeyline.api.responses import OrjsonResponse
+from journeyline.ingest import service as ingest_service
+from journeyline.ingest.dialects.keystone import KeystoneEvent, parse_keystone_event
+from journeyline.ingest.pipeline import EventOutcome
+
+router = APIRouter(tags=["keystone"])
+
+
+class IngestResult(BaseModel):
+    status: str = "ok"
+    event_id: uuid.UUID | None
+    profile_id: uuid.UUID | None
+    duplicate: bool
+    conflicting_duplicate: bool
+    merged_profile_ids: list[uuid.UUID]
+    warnings: list[dict[str, Any]]
+
+
+class IngestBatchResult(BaseModel):
+    status: str = "ok"
+    results: list[dict[str, Any]]
+
+
+def _result(outcome: EventOutcome) -> dict[str, Any]:
+    if outcome.error is not None:
+        return {"error": outcome.error}
+    return IngestResult(
+        event_id=outcome.event_id,
+        profile_id=outcome.profile_id,
+        duplicate=outcome.duplicate,
+        conflicting_duplicate=outcome.conflicting_duplicate,
+        merged_profile_ids=outcome.merged_profile_ids,
+        warnings=outcome.warnings,
+    ).model_dump(mode="json")
+
+
+DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": KeystoneEvent.model_json_schema()}},
+    }
+}
+
+
+async def ingest(request: Request, context: WriterDep, state: StateDep) -> OrjsonResponse:
+    """One Keystone event, or `{"batch": [event, ...]}` (at most 100)."""
+    limits = state.settings.limits
+    body = await read_json(request, limits.max_request_bytes)
+    items, is_list = unwrap(body, "batch", limits.max_sync_batch_events)
+    parse = partial(
+        parse_keystone_event,
+        source="web" if not context.is_secret else "api",
+        source_type="direct" if not context.is_secret else "internal",
+        received_at=datetime.now(UTC),
+        phone_region=context.phone_region,
+    )
+    adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
+    outcomes = await ingest_service.ingest(state.database, context, adapted)
+    if is_list:
+        return OrjsonResponse({"status": "ok", "results": [_result(o) for o in outcomes]})
+    if outcomes[0].error is not None:
+        raise EventRejected(outcomes[0])
+    return OrjsonResponse(_result(outcomes[0]))
+
+
+for path in ("/ingest", "/api/ingest"):
+    router.add_api_route(
+        path,
+        ingest,
+        methods=["POST"],
+        response_model=None,
+        responses={200: {"model": IngestResult | IngestBatchResult}},
+        openapi_extra=DOC,
+        summary="Ingest Keystone events",
+        operation_id=f"keystone_ingest{path.replace('/', '_')}",
+    )

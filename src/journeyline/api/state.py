@@ -1,0 +1,16 @@
+"""What one process keeps for its lifetime: settings, the database, the key cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from journeyline.config import Settings
+from journeyline.store.db import Database
+from journeyline.tenancy.cache import KeyCache
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database: Database
+    keys: KeyCache

@@ -1,0 +1,44 @@
+"""create_app(settings) -> FastAPI: lifespan, routers, error handlers. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from journeyline import __version__
+from journeyline.api import admin, events, health, keystone, profiles
+from journeyline.api.handlers import install_error_handlers
+from journeyline.api.state import AppState
+from journeyline.config import Settings, get_settings
+from journeyline.store.db import Database
+from journeyline.tenancy.cache import KeyCache
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        db = database or Database.from_url(settings.database_url)
+        app.state.journeyline = AppState(
+            settings=settings, database=db, keys=KeyCache(settings.key_cache_seconds)
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                await db.dispose()
+
+    app = FastAPI(
+        title="journeyline",
+        version=__version__,
+        description="A multi-tenant customer data platform.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, admin, keystone, events, profiles):
+        app.include_router(module.router)
+    return app

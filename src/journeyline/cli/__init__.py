@@ -1,0 +1,16 @@
+"""The journeyline command: serve, db, tenants."""
+
+from __future__ import annotations
+
+import typer
+
+from journeyline.cli import db, serve, tenants
+
+app = typer.Typer(help="journeyline, a customer data platform.", no_args_is_help=True)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(tenants.app, name="tenants")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,49 @@
+"""journeyline serve: migrate the embedded database, make a first tenant, run the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+import uvicorn
+
+from journeyline.app import create_app
+from journeyline.cli.tenants import create, print_keys
+from journeyline.config import get_settings
+from journeyline.store import migrate
+from journeyline.store.db import Database
+from journeyline.tenancy import service as tenancy
+
+
+async def _has_tenants(url: str) -> bool:
+    database = Database.from_url(url)
+    try:
+        async with database.read() as session:
+            return await tenancy.has_tenants(session)
+    finally:
+        await database.dispose()
+
+
+def serve(
+    host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port to listen on (default 8000)."),
+) -> None:
+    """Run the API. On SQLite, migrations are applied first; on PostgreSQL run `db upgrade`."""
+    settings = get_settings()
+    url = settings.database_url
+    if settings.is_sqlite:
+        migrate.upgrade(url)
+    elif not asyncio.run(migrate.is_at_head(url)):
+        typer.echo(
+            "the database is not at the newest migration: run `journeyline db upgrade`", err=True
+        )
+        raise typer.Exit(code=1)
+    if not asyncio.run(_has_tenants(url)):
+        typer.echo("first start: created the default tenant")
+        print_keys(asyncio.run(create(url, "default")))
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )

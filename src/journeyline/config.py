@@ -1,0 +1,60 @@
+"""Settings from JOURNEYLINE_* environment variables (nested groups with `__`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./journeyline.db"
+
+
+class LimitSettings(BaseModel):
+    """Request and batch size limits (DESIGN §8)."""
+
+    max_event_bytes: int = 32 * 1024
+    max_request_bytes: int = 512 * 1024
+    max_sync_batch_events: int = 100
+    max_native_batch_events: int = 500
+    max_batch_events: int = 10_000
+    max_batch_bytes: int = 16 * 1024 * 1024
+
+
+class IdentitySettings(BaseModel):
+    """Identity-resolution defaults; a tenant's own settings override them."""
+
+    default_phone_region: str = "US"
+    max_emails: int = 5
+    max_phones: int = 5
+    max_external_ids: int = 1
+
+
+class Settings(BaseSettings):
+    """Every setting journeyline reads. `.env.example` lists them all."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JOURNEYLINE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_token: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Seconds an authenticated key stays cached in a process before it is looked up again.
+    key_cache_seconds: float = 30.0
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

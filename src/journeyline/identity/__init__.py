@@ -1,0 +1,1 @@
+"""Identity: normalization, resolution, merging profiles and their attributes."""

@@ -1,0 +1,123 @@
+"""Identifier normalization: trimmed lower-case emails, E.164 phones, a block list of junk."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+
+IdentifierKind = Literal["email", "phone", "external_id", "anonymous_id", "session_id"]
+STRONG_KINDS: tuple[IdentifierKind, ...] = ("email", "phone", "external_id")
+WEAK_KINDS: tuple[IdentifierKind, ...] = ("anonymous_id", "session_id")
+CONFIDENCE: dict[str, float] = {"email": 1.0, "phone": 0.9, "external_id": 0.8}
+MAX_LENGTH = 255
+
+# Values real senders put in identifier fields when they have none (compared lower-cased).
+DEFAULT_BLOCKLIST: frozenset[str] = frozenset(
+    {
+        "",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "nan",
+        "0",
+        "-1",
+        "-",
+        "n/a",
+        "na",
+        "unknown",
+        "anonymous",
+        "guest",
+        "user",
+        "test",
+        "false",
+        "true",
+        "[object object]",
+        "email",
+        "test@test.com",
+        "test@example.com",
+        "email@example.com",
+        "user@example.com",
+        "noemail@noemail.com",
+        "no@email.com",
+        "none@none.com",
+        "000-000-0000",
+        "0000000000",
+    }
+)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().\-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    kind: IdentifierKind
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A value ignored for matching and reported as a warning."""
+
+    kind: IdentifierKind
+    value: str
+    reason: Literal["blocked", "invalid"]
+
+
+def normalize_email(raw: str) -> str | None:
+    value = raw.strip().lower()
+    return value if _EMAIL.match(value) else None
+
+
+def looks_like_phone(raw: str) -> bool:
+    value = raw.strip()
+    return bool(_PHONE_CHARS.match(value)) and sum(ch.isdigit() for ch in value) >= 7
+
+
+def normalize_phone(raw: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(raw.strip(), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    formatted: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return formatted
+
+
+def classify_identity(raw: str, region: str) -> tuple[IdentifierKind, str]:
+    """Keystone's `identity`: an email, a phone number, or otherwise an external id."""
+    if "@" in raw:
+        return "email", raw
+    if looks_like_phone(raw) and normalize_phone(raw, region) is not None:
+        return "phone", raw
+    return "external_id", raw
+
+
+def normalize_identifier(
+    kind: IdentifierKind, raw: object, *, region: str, blocklist: frozenset[str]
+) -> Identifier | Rejection | None:
+    """The identifier to match on, a Rejection to report, or None when nothing was sent."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return Rejection(kind, str(raw)[:MAX_LENGTH], "invalid")
+    text = str(raw)
+    if text.strip().lower() in blocklist:
+        return Rejection(kind, text[:MAX_LENGTH], "blocked")
+    value: str | None
+    if kind == "email":
+        value = normalize_email(text)
+    elif kind == "phone":
+        value = normalize_phone(text, region)
+    else:
+        value = text.strip() or None
+    if value is None or len(value) > MAX_LENGTH:
+        return Rejection(kind, text[:MAX_LENGTH], "invalid")
+    if value.lower() in blocklist:
+        return Rejection(kind, text[:MAX_LENGTH], "blocked")
+    return Identifier(kind, value)

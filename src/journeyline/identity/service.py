@@ -1,0 +1,163 @@
+"""Loading a chunk's identity graph in a few queries, and persisting what resolution changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from journeyline.identity.graph import IdentityGraph, IdentityKey, ProfileState
+from journeyline.ids import uuid7
+from journeyline.store.db import Session, advisory_keys
+from journeyline.store.models import Profile
+from journeyline.store.repositories.profiles import ProfileRepository
+
+
+def state_of(profile: Profile) -> ProfileState:
+    return ProfileState(
+        id=profile.id,
+        status=profile.status,  # type: ignore[arg-type]  # the column only ever holds a ProfileStatus
+        merged_into=profile.merged_into,
+        attributes=dict(profile.attributes or {}),
+        times=dict(profile.attribute_times or {}),
+        first_seen_at=profile.first_seen_at,
+        last_seen_at=profile.last_seen_at,
+        event_count=profile.event_count,
+    )
+
+
+async def lock_identifiers(
+    session: Session, tenant_id: uuid.UUID, keys: Iterable[IdentityKey | str]
+) -> None:
+    """Serialise every writer that touches the same identifiers (a no-op on SQLite, whose
+    writers are already serialised)."""
+    names = [key if isinstance(key, str) else f"{key[0]}:{key[1]}" for key in keys]
+    await ProfileRepository(session, tenant_id).lock_keys(advisory_keys(tenant_id, names))
+
+
+async def load_graph(
+    session: Session,
+    tenant_id: uuid.UUID,
+    keys: Iterable[IdentityKey],
+    profile_ids: Iterable[uuid.UUID] = (),
+) -> IdentityGraph:
+    """The owners of `keys` and every profile they (or `profile_ids`) lead to, with survivors."""
+    repo = ProfileRepository(session, tenant_id)
+    owners = await repo.owners_of(keys)
+    wanted = set(owners.values()) | set(profile_ids)
+    profiles: dict[uuid.UUID, ProfileState] = {}
+    while wanted:
+        rows = await repo.get_many(wanted)
+        for profile in rows.values():
+            profiles[profile.id] = state_of(profile)
+        wanted = {
+            state.merged_into
+            for state in profiles.values()
+            if state.merged_into is not None and state.merged_into not in profiles
+        }
+    counts = await repo.strong_counts(list(profiles))
+    for profile_id, per_kind in counts.items():
+        profiles[profile_id].counts = dict(per_kind)
+    return IdentityGraph(owners=owners, profiles=profiles)
+
+
+def _profile_row(state: ProfileState, now: datetime) -> dict[str, object]:
+    return {
+        "id": state.id,
+        "status": state.status,
+        "merged_into": state.merged_into,
+        "attributes": state.attributes,
+        "attribute_times": state.times,
+        "first_seen_at": state.first_seen_at or now,
+        "last_seen_at": state.last_seen_at or now,
+        "event_count": state.event_count,
+        "updated_at": now,
+    }
+
+
+async def persist_graph(
+    session: Session,
+    tenant_id: uuid.UUID,
+    graph: IdentityGraph,
+    *,
+    event_ids: Sequence[uuid.UUID | None],
+    now: datetime,
+) -> None:
+    """Write the chunk's plan: new profiles, merges (with their journal), identifiers, profile
+    updates, lineage and conflicts. `event_ids[i]` is the stored id of the chunk's i-th event."""
+    repo = ProfileRepository(session, tenant_id)
+    new_rows = [
+        {**_profile_row(state, now), "created_at": now}
+        for state in graph.profiles.values()
+        if state.is_new
+    ]
+    await repo.insert_profiles(new_rows)
+
+    for merge in graph.merges:
+        stored = await repo.identities_of([merge.from_profile_id])
+        identities = sorted({(row.kind, row.value) for row in stored} | set(merge.identities))
+        repointed = sorted(
+            {*(await repo.merged_into(merge.from_profile_id)), *merge.repointed}, key=str
+        )
+        await repo.reassign_all_identities(merge.from_profile_id, merge.into_profile_id)
+        await repo.repoint_merged(merge.from_profile_id, merge.into_profile_id)
+        event_id = event_ids[merge.event_index] if merge.event_index is not None else None
+        await repo.add_merge(
+            {
+                "id": uuid7(),
+                "from_profile_id": merge.from_profile_id,
+                "into_profile_id": merge.into_profile_id,
+                "reason": merge.reason,
+                "event_id": event_id,
+                "merged_at": merge.at,
+                "journal": {
+                    "identities": [list(key) for key in identities],
+                    "repointed": [str(profile_id) for profile_id in repointed],
+                    "from_status": merge.from_status,
+                },
+            }
+        )
+
+    inserts, moves = graph.identity_changes()
+    await repo.insert_identities(inserts, now)
+    await repo.move_identities(moves)
+
+    await repo.update_profiles(
+        [
+            _profile_row(state, now)
+            for state in graph.profiles.values()
+            if state.is_dirty and not state.is_new
+        ]
+    )
+    await repo.add_attribute_changes(
+        [
+            {
+                "id": uuid7(),
+                "profile_id": entry.profile_id,
+                "path": entry.path,
+                "old_value": entry.old_value,
+                "new_value": entry.new_value,
+                "event_id": event_ids[entry.event_index] if entry.event_index is not None else None,
+                "source": entry.source,
+                "changed_at": entry.at,
+            }
+            for entry in graph.lineage
+        ]
+    )
+    await repo.add_conflicts(
+        [
+            {
+                "id": uuid7(),
+                "kind": conflict.kind,
+                "value": conflict.value,
+                "reason": conflict.reason,
+                "owner_profile_id": conflict.owner_profile_id,
+                "attempted_profile_id": conflict.attempted_profile_id,
+                "event_id": event_ids[conflict.event_index]
+                if conflict.event_index is not None
+                else None,
+                "created_at": now,
+            }
+            for conflict in graph.conflicts
+        ]
+    )

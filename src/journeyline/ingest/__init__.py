@@ -1,0 +1,1 @@
+"""Ingestion: dialect adapters, the canonical event, and the one pipeline."""

@@ -1,0 +1,55 @@
+"""What every adapter shares: pydantic errors as field-naming 422s, size and timestamp rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from journeyline.errors import InvalidPayload, PayloadTooLarge
+from journeyline.ingest.taxonomy import validate_payload
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def parse_model(model: type[ModelT], data: object) -> ModelT:
+    """Validate `data` as `model`; the first error becomes a 422 naming its field."""
+    if not isinstance(data, dict):
+        raise InvalidPayload("an event must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        path = field_path(tuple(first["loc"]))
+        raise InvalidPayload(f"{path or 'body'}: {first['msg']}", field=path or None) from None
+
+
+def check_event_size(data: object, max_bytes: int) -> None:
+    size = len(orjson.dumps(data))
+    if size > max_bytes:
+        raise PayloadTooLarge(f"an event may hold at most {max_bytes} bytes; this one has {size}")
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_payload_types(event_type: str, payload: dict[str, Any], prefix: str) -> None:
+    problem = validate_payload(event_type, payload)
+    if problem is not None:
+        field_name, message = problem
+        raise InvalidPayload(message, field=f"{prefix}.{field_name}")

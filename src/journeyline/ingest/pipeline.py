@@ -1,0 +1,273 @@
+"""The one pipeline every dialect feeds: dedupe -> resolve -> append -> project (DESIGN §1).
+
+`process` takes a list. A synchronous request is a list of one; a batch is thousands; both go
+through the same set-based steps: one dedupe query, one identifier lookup, multi-row inserts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from journeyline.identity import service as identity_service
+from journeyline.identity.attributes import merge_attributes
+from journeyline.identity.graph import ConflictRecord, IdentityGraph, LineageEntry
+from journeyline.identity.normalize import (
+    STRONG_KINDS,
+    Identifier,
+    IdentifierKind,
+    Rejection,
+    normalize_identifier,
+)
+from journeyline.identity.resolve import ResolveRequest, resolve_event
+from journeyline.ids import uuid7
+from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
+from journeyline.store.db import Session
+from journeyline.store.repositories.events import EventRepository
+from journeyline.tenancy.context import TenantContext
+
+ERROR_MESSAGES = {
+    "profile_not_found": "no profile has this id",
+    "no_identifiers": "the event carries no usable identifier",
+}
+
+
+@dataclass(slots=True)
+class EventOutcome:
+    """What happened to one event; `error` is set instead when it was not stored."""
+
+    event_id: uuid.UUID | None = None
+    profile_id: uuid.UUID | None = None
+    duplicate: bool = False
+    conflicting_duplicate: bool = False
+    matched_by: str | None = None
+    confidence: float | None = None
+    created_profile: bool = False
+    merged_profile_ids: list[uuid.UUID] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    error_status: int = 422
+
+
+@dataclass(slots=True)
+class _Prepared:
+    event: CanonicalEvent
+    identifiers: list[Identifier]
+    rejections: list[Rejection]
+    external_event_id: str | None
+    payload_hash: str
+
+
+_FIELDS: tuple[tuple[IdentifierKind, str], ...] = (
+    ("email", "email"),
+    ("phone", "phone"),
+    ("external_id", "external_id"),
+    ("anonymous_id", "anonymous_id"),
+    ("session_id", "session_id"),
+)
+
+
+def prepare(event: CanonicalEvent, context: TenantContext) -> _Prepared:
+    """Normalize identifiers (blocked or invalid ones become warnings) and idempotency keys."""
+    identifiers: list[Identifier] = []
+    rejections: list[Rejection] = []
+    for kind, attribute in _FIELDS:
+        outcome = normalize_identifier(
+            kind,
+            getattr(event, attribute),
+            region=context.phone_region,
+            blocklist=context.blocklist,
+        )
+        if isinstance(outcome, Identifier):
+            identifiers.append(outcome)
+        elif isinstance(outcome, Rejection):
+            rejections.append(outcome)
+    strongest = next(
+        (f"{ident.kind}:{ident.value}" for ident in identifiers if ident.kind in STRONG_KINDS),
+        next((f"{ident.kind}:{ident.value}" for ident in identifiers), None),
+    )
+    external_id = event.external_event_id or derive_external_event_id(event, strongest)
+    return _Prepared(event, identifiers, rejections, external_id, payload_hash(event))
+
+
+def _warning(rejection: Rejection) -> dict[str, Any]:
+    return {
+        "code": f"{rejection.reason}_identifier",
+        "kind": rejection.kind,
+        "value": rejection.value,
+        "message": f"{rejection.kind} {rejection.value!r} was ignored ({rejection.reason})",
+    }
+
+
+def _conflict_warning(conflict: ConflictRecord) -> dict[str, Any]:
+    return {
+        "code": conflict.reason,
+        "kind": conflict.kind,
+        "value": conflict.value,
+        "owner_profile_id": str(conflict.owner_profile_id) if conflict.owner_profile_id else None,
+        "message": (
+            f"{conflict.kind} {conflict.value!r} is owned by another profile and was not moved"
+            if conflict.reason == "owned_by_other_anchor"
+            else f"{conflict.kind} {conflict.value!r} exceeds the profile's identifier limit"
+        ),
+    }
+
+
+async def process(
+    session: Session,
+    context: TenantContext,
+    events: Sequence[CanonicalEvent],
+    *,
+    now: datetime | None = None,
+) -> list[EventOutcome]:
+    """Run `events` (in order) through the pipeline inside the caller's transaction."""
+    now = now or datetime.now(UTC)
+    tenant_id = context.tenant_id
+    prepared = [prepare(event, context) for event in events]
+    outcomes = [EventOutcome() for _ in prepared]
+    events_repo = EventRepository(session, tenant_id)
+
+    # 1. Deduplicate: one query against the log, then within the chunk itself.
+    keys = [(p.event.source, p.external_event_id) for p in prepared if p.external_event_id]
+    stored = await events_repo.find_by_external_ids(keys) if keys else {}
+    seen: dict[tuple[str, str], int] = {}
+    live: list[int] = []
+    for index, item in enumerate(prepared):
+        outcomes[index].warnings.extend(_warning(r) for r in item.rejections)
+        if item.external_event_id is None:
+            live.append(index)
+            continue
+        key = (item.event.source, item.external_event_id)
+        if key in stored:
+            original = stored[key]
+            outcome = outcomes[index]
+            outcome.event_id, outcome.profile_id = original.event_id, original.profile_id
+            outcome.duplicate = True
+            outcome.conflicting_duplicate = original.payload_hash != item.payload_hash
+        elif key in seen:
+            outcome = outcomes[index]
+            outcome.duplicate = True
+            outcome.conflicting_duplicate = prepared[seen[key]].payload_hash != item.payload_hash
+        else:
+            seen[key] = index
+            live.append(index)
+
+    # 2. Resolve identity against one in-memory graph loaded for the whole chunk.
+    identity_keys = {(i.kind, i.value) for index in live for i in prepared[index].identifiers}
+    explicit = {p.event.profile_id for p in prepared if p.event.profile_id is not None}
+    explicit |= {ref.profile_id for ref in stored.values() if ref.profile_id is not None}
+    await identity_service.lock_identifiers(session, tenant_id, identity_keys)
+    graph = await identity_service.load_graph(session, tenant_id, identity_keys, explicit)
+    event_ids: list[uuid.UUID | None] = [None] * len(prepared)
+    stored_rows: list[dict[str, Any]] = []
+    for index in live:
+        item = prepared[index]
+        event_id = uuid7()
+        event_ids[index] = event_id
+        _resolve_and_project(graph, context, item, index, outcomes[index], now, event_id)
+        if outcomes[index].error is None:
+            stored_rows.append(_event_row(item, event_id, outcomes[index].profile_id, now))
+    for index, outcome in enumerate(outcomes):
+        if outcome.duplicate and outcome.event_id is None:
+            item = prepared[index]
+            first = outcomes[seen[(item.event.source, item.external_event_id or "")]]
+            if first.error is not None:
+                outcome.duplicate, outcome.conflicting_duplicate = False, False
+                outcome.error, outcome.error_status = dict(first.error), first.error_status
+            outcome.event_id, outcome.profile_id = first.event_id, first.profile_id
+        elif outcome.duplicate and outcome.profile_id is not None:
+            outcome.profile_id = graph.survivor(outcome.profile_id)
+
+    # 3. Append to the log and 4. persist the projection plan.
+    await identity_service.persist_graph(session, tenant_id, graph, event_ids=event_ids, now=now)
+    await events_repo.append(stored_rows)
+    return outcomes
+
+
+def _resolve_and_project(
+    graph: IdentityGraph,
+    context: TenantContext,
+    item: _Prepared,
+    index: int,
+    outcome: EventOutcome,
+    now: datetime,
+    event_id: uuid.UUID,
+) -> None:
+    event = item.event
+    at = event.occurred_at or now
+    resolution = resolve_event(
+        graph,
+        ResolveRequest(item.identifiers, event.profile_id, event.allow_no_identity),
+        event_index=index,
+        at=at,
+        limits=context.limits,
+        new_id=uuid7,
+    )
+    if resolution.error is not None:
+        field_name = "customerId" if resolution.error == "profile_not_found" else None
+        outcome.error = {"code": resolution.error, "message": ERROR_MESSAGES[resolution.error]}
+        outcome.error_status = 404 if resolution.error == "profile_not_found" else 422
+        if field_name:
+            outcome.error["field"] = field_name
+        return
+    outcome.event_id = event_id
+    outcome.profile_id = resolution.profile_id
+    outcome.matched_by = resolution.matched_by
+    outcome.confidence = resolution.confidence
+    outcome.created_profile = resolution.created
+    outcome.merged_profile_ids = resolution.merged_profile_ids
+    outcome.warnings.extend(_conflict_warning(c) for c in resolution.conflicts)
+    for rejection in item.rejections:
+        graph.conflicts.append(
+            ConflictRecord(
+                rejection.kind,
+                rejection.value[:255],
+                rejection.reason,
+                None,
+                resolution.profile_id,
+                index,
+            )
+        )
+    if resolution.profile_id is None:
+        return
+    state = graph.profiles[resolution.profile_id]
+    state.see(at)
+    if event.traits:
+        result = merge_attributes(state.attributes, state.times, event.traits, at)
+        if result.changes:
+            state.attributes, state.times = result.attributes, result.times
+            graph.lineage.extend(
+                LineageEntry(state.id, c.path, c.old_value, c.new_value, index, event.source, at)
+                for c in result.changes
+            )
+
+
+def _event_row(
+    item: _Prepared, event_id: uuid.UUID, profile_id: uuid.UUID | None, now: datetime
+) -> dict[str, Any]:
+    event = item.event
+    return {
+        "id": event_id,
+        "profile_id": profile_id,
+        "source_type": event.source_type,
+        "source": event.source,
+        "event_type": event.event_type,
+        "event_name": event.event_name[:255],
+        "object_id": event.object_id,
+        "object_id_ref": event.object_id_ref,
+        "payload": event.payload,
+        "raw_payload": event.raw_payload,
+        "traits": event.traits,
+        "external_event_id": item.external_event_id,
+        "payload_hash": item.payload_hash,
+        "anonymous_id": event.anonymous_id,
+        "session_id": event.session_id,
+        "campaign_id": event.campaign_id,
+        "channel": event.channel,
+        "occurred_at": event.occurred_at or now,
+        "received_at": event.received_at,
+    }

@@ -1,0 +1,51 @@
+"""Ingest entry points for the routes: adapt each item, run the valid ones through the pipeline
+in one unit of work, and keep per-item errors in their slots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from journeyline.errors import JourneylineError
+from journeyline.ingest import pipeline
+from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.dialects.fields import check_event_size
+from journeyline.ingest.pipeline import EventOutcome
+from journeyline.store.db import Database
+from journeyline.tenancy.context import TenantContext
+
+Adapted = CanonicalEvent | JourneylineError
+
+
+def adapt_each(
+    items: Sequence[object],
+    parse: Callable[[object], CanonicalEvent],
+    max_event_bytes: int,
+    *,
+    is_list: bool,
+) -> list[Adapted]:
+    adapted: list[Adapted] = []
+    for index, item in enumerate(items):
+        try:
+            check_event_size(item, max_event_bytes)
+            adapted.append(parse(item))
+        except JourneylineError as exc:
+            exc.index = index if is_list else None
+            adapted.append(exc)
+    return adapted
+
+
+async def ingest(
+    database: Database, context: TenantContext, adapted: Sequence[Adapted]
+) -> list[EventOutcome]:
+    events = [item for item in adapted if isinstance(item, CanonicalEvent)]
+    processed: list[EventOutcome] = []
+    if events:
+        processed = await database.run(lambda session: pipeline.process(session, context, events))
+    results = iter(processed)
+    outcomes: list[EventOutcome] = []
+    for item in adapted:
+        if isinstance(item, JourneylineError):
+            outcomes.append(EventOutcome(error=item.to_dict(), error_status=item.status_code))
+        else:
+            outcomes.append(next(results))
+    return outcomes

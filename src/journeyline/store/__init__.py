@@ -1,0 +1,1 @@
+"""journeyline package."""

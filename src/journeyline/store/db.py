@@ -1,0 +1,140 @@
+"""Engines, sessions and the unit of work, for SQLite (embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from journeyline.errors import StorageUnavailable
+
+T = TypeVar("T")
+
+# The session type the layers above the store name, so none of them imports SQLAlchemy.
+Session = AsyncSession
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run while the single writer commits; NORMAL is durable across app
+    # crashes in WAL mode and much cheaper than FULL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+@dataclass
+class Database:
+    """One per process: the engine, a session factory and, on SQLite, the writer lock."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    # SQLite has a single writer; serialising writers in-process avoids SQLITE_BUSY upgrades of
+    # read transactions, which a busy timeout cannot resolve.
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(create_engine(url))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing is committed."""
+        try:
+            async with self.sessions() as session:
+                yield session
+        except (OperationalError, OSError, ConnectionError) as exc:
+            raise StorageUnavailable("the database is unavailable") from exc
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """The unit of work: commit on success, roll back on any error."""
+        if self.is_sqlite:
+            async with self.write_lock, self._transaction() as session:
+                yield session
+        else:
+            async with self._transaction() as session:
+                yield session
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException as exc:
+                await session.rollback()
+                if isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError):
+                    raise StorageUnavailable("the database is unavailable") from exc
+                raise
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4) -> T:
+        """Run `work` in a unit of work, again from the start after a unique-key race or a
+        deadlock (another writer won; the retry sees its committed rows)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.transaction() as session:
+                    return await work(session)
+            except (IntegrityError, DBAPIError) as exc:
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OperationalError, DBAPIError, OSError, ConnectionError):
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A unique-key race or a deadlock: the unit of work can simply run again."""
+    if isinstance(exc, IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return sqlstate in {"40001", "40P01"}
+    return False
+
+
+def advisory_keys(tenant_id: object, names: Iterable[str]) -> list[int]:
+    """Stable signed 64-bit keys for pg_advisory_xact_lock, sorted so lockers never deadlock."""
+    keys = set()
+    for name in names:
+        digest = hashlib.blake2b(f"{tenant_id}:{name}".encode(), digest_size=8).digest()
+        keys.add(int.from_bytes(digest, "big", signed=True))
+    return sorted(keys)

@@ -1,0 +1,22 @@
+"""ORM models, one module per aggregate; importing this package registers them all on Base."""
+
+from journeyline.store.models.events import Event
+from journeyline.store.models.profiles import (
+    AttributeChange,
+    Identity,
+    IdentityConflict,
+    Profile,
+    ProfileMerge,
+)
+from journeyline.store.models.tenants import ApiKey, Tenant
+
+__all__ = [
+    "ApiKey",
+    "AttributeChange",
+    "Event",
+    "Identity",
+    "IdentityConflict",
+    "Profile",
+    "ProfileMerge",
+    "Tenant",
+]

@@ -1,0 +1,112 @@
+"""The event log: dedupe lookups, multi-row appends, timelines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select
+
+from journeyline.store.models import Event
+from journeyline.store.repositories.scoped import TenantRepository, slices
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEventRef:
+    event_id: uuid.UUID
+    profile_id: uuid.UUID | None
+    payload_hash: str
+
+
+class EventRepository(TenantRepository):
+    async def find_by_external_ids(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredEventRef]:
+        """Events already stored under (source, external_event_id)."""
+        by_source: dict[str, list[str]] = {}
+        for source, external_id in set(keys):
+            by_source.setdefault(source, []).append(external_id)
+        found: dict[tuple[str, str], StoredEventRef] = {}
+        for source, external_ids in by_source.items():
+            for part in slices(external_ids):
+                statement = select(
+                    Event.source,
+                    Event.external_event_id,
+                    Event.id,
+                    Event.profile_id,
+                    Event.payload_hash,
+                ).where(
+                    Event.tenant_id == self.tenant_id,
+                    Event.source == source,
+                    Event.external_event_id.in_(part),
+                )
+                for row in await self.session.execute(statement):
+                    found[(row[0], str(row[1]))] = StoredEventRef(row[2], row[3], row[4])
+        return found
+
+    async def append(self, rows: Sequence[dict[str, Any]]) -> None:
+        for part in slices(rows, 500):
+            await self.session.execute(
+                insert(Event), [{**row, "tenant_id": self.tenant_id} for row in part]
+            )
+
+    async def page_for_profiles(
+        self,
+        profile_ids: Sequence[uuid.UUID],
+        *,
+        limit: int,
+        before: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Event]:
+        """Newest first, keyset-paged on (occurred_at, id)."""
+        statement = select(Event).where(
+            Event.tenant_id == self.tenant_id, Event.profile_id.in_(profile_ids)
+        )
+        if before is not None:
+            at, event_id = before
+            statement = statement.where(
+                or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < event_id))
+            )
+        statement = statement.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
+        return list((await self.session.scalars(statement)).all())
+
+    async def traits_for_profiles(
+        self, profile_ids: Sequence[uuid.UUID]
+    ) -> list[tuple[dict[str, Any], datetime]]:
+        statement = (
+            select(Event.traits, Event.occurred_at)
+            .where(
+                Event.tenant_id == self.tenant_id,
+                Event.profile_id.in_(profile_ids),
+                Event.traits.is_not(None),
+            )
+            .order_by(Event.occurred_at, Event.id)
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(statement) if row[0]]
+
+    async def ids_exist(self, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        statement = select(Event.id).where(
+            Event.tenant_id == self.tenant_id, Event.id.in_(event_ids)
+        )
+        return set((await self.session.scalars(statement)).all())
+
+    async def stats_for_profiles(
+        self, profile_ids: Sequence[uuid.UUID]
+    ) -> tuple[int, datetime | None, datetime | None]:
+        """(event count, first occurred_at, last occurred_at) over the profiles' events."""
+        statement = select(
+            func.count(), func.min(Event.occurred_at), func.max(Event.occurred_at)
+        ).where(Event.tenant_id == self.tenant_id, Event.profile_id.in_(profile_ids))
+        row = (await self.session.execute(statement)).one()
+        return int(row[0]), _aware(row[1]), _aware(row[2])
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """Aggregates bypass the column type on SQLite, which hands back naive text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

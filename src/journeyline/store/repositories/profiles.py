@@ -1,0 +1,255 @@
+"""Profiles, identities, lineage, the merge journal and identity conflicts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, text, update
+
+from journeyline.store.models import (
+    AttributeChange,
+    Identity,
+    IdentityConflict,
+    Profile,
+    ProfileMerge,
+)
+from journeyline.store.repositories.scoped import TenantRepository, slices
+
+STRONG = ("email", "phone", "external_id")
+
+
+class ProfileRepository(TenantRepository):
+    # -- locks ---------------------------------------------------------------------------------
+    async def lock_keys(self, keys: Sequence[int]) -> None:
+        """Transaction-scoped advisory locks (PostgreSQL); keys arrive sorted."""
+        if not keys or self.session.get_bind().dialect.name != "postgresql":
+            return
+        for part in slices(keys, 1000):
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+                {"keys": list(part)},
+            )
+
+    # -- identities ----------------------------------------------------------------------------
+    async def owners_of(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in set(keys):
+            by_kind.setdefault(kind, []).append(value)
+        owners: dict[tuple[str, str], uuid.UUID] = {}
+        for kind, values in by_kind.items():
+            for part in slices(values):
+                statement = select(Identity.value, Identity.profile_id).where(
+                    Identity.tenant_id == self.tenant_id,
+                    Identity.kind == kind,
+                    Identity.value.in_(part),
+                )
+                for value, profile_id in await self.session.execute(statement):
+                    owners[(kind, value)] = profile_id
+        return owners
+
+    async def identities_of(self, profile_ids: Sequence[uuid.UUID]) -> list[Identity]:
+        statement = (
+            select(Identity)
+            .where(Identity.tenant_id == self.tenant_id, Identity.profile_id.in_(profile_ids))
+            .order_by(Identity.kind, Identity.value)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def strong_counts(
+        self, profile_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, int]]:
+        counts: dict[uuid.UUID, dict[str, int]] = {}
+        for part in slices(profile_ids):
+            statement = (
+                select(Identity.profile_id, Identity.kind, func.count())
+                .where(
+                    Identity.tenant_id == self.tenant_id,
+                    Identity.profile_id.in_(part),
+                    Identity.kind.in_(STRONG),
+                )
+                .group_by(Identity.profile_id, Identity.kind)
+            )
+            for profile_id, kind, count in await self.session.execute(statement):
+                counts.setdefault(profile_id, {})[kind] = int(count)
+        return counts
+
+    async def insert_identities(
+        self, owners: dict[tuple[str, str], uuid.UUID], now: datetime
+    ) -> None:
+        rows = [
+            {
+                "tenant_id": self.tenant_id,
+                "kind": kind,
+                "value": value,
+                "profile_id": owner,
+                "created_at": now,
+            }
+            for (kind, value), owner in owners.items()
+        ]
+        for part in slices(rows, 1000):
+            await self.session.execute(insert(Identity), list(part))
+
+    async def move_identities(self, owners: dict[tuple[str, str], uuid.UUID]) -> None:
+        for (kind, value), owner in owners.items():
+            await self.session.execute(
+                update(Identity)
+                .where(
+                    Identity.tenant_id == self.tenant_id,
+                    Identity.kind == kind,
+                    Identity.value == value,
+                )
+                .values(profile_id=owner)
+            )
+
+    async def reassign_all_identities(self, from_id: uuid.UUID, into_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(Identity)
+            .where(Identity.tenant_id == self.tenant_id, Identity.profile_id == from_id)
+            .values(profile_id=into_id)
+        )
+
+    async def find_owner(self, kind: str, value: str) -> uuid.UUID | None:
+        statement = select(Identity.profile_id).where(
+            Identity.tenant_id == self.tenant_id, Identity.kind == kind, Identity.value == value
+        )
+        return (await self.session.scalars(statement)).first()
+
+    # -- profiles ------------------------------------------------------------------------------
+    async def get(self, profile_id: uuid.UUID) -> Profile | None:
+        statement = select(Profile).where(
+            Profile.tenant_id == self.tenant_id, Profile.id == profile_id
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def get_many(self, profile_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Profile]:
+        ids = list(set(profile_ids))
+        found: dict[uuid.UUID, Profile] = {}
+        for part in slices(ids):
+            statement = select(Profile).where(
+                Profile.tenant_id == self.tenant_id, Profile.id.in_(part)
+            )
+            for profile in (await self.session.scalars(statement)).all():
+                found[profile.id] = profile
+        return found
+
+    async def merged_into(self, profile_id: uuid.UUID) -> list[uuid.UUID]:
+        statement = select(Profile.id).where(
+            Profile.tenant_id == self.tenant_id, Profile.merged_into == profile_id
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def repoint_merged(self, from_id: uuid.UUID, into_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(Profile)
+            .where(Profile.tenant_id == self.tenant_id, Profile.merged_into == from_id)
+            .values(merged_into=into_id)
+        )
+
+    async def insert_profiles(self, rows: Sequence[dict[str, Any]]) -> None:
+        for part in slices(rows, 500):
+            await self.session.execute(
+                insert(Profile), [{**row, "tenant_id": self.tenant_id} for row in part]
+            )
+
+    async def update_profiles(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Bulk UPDATE by primary key; each row holds `id` and the columns to set."""
+        if rows:
+            await self.session.execute(
+                update(Profile), [{**row, "tenant_id": self.tenant_id} for row in rows]
+            )
+
+    async def page(self, *, limit: int, before: tuple[datetime, uuid.UUID] | None) -> list[Profile]:
+        statement = select(Profile).where(
+            Profile.tenant_id == self.tenant_id, Profile.status != "merged"
+        )
+        if before is not None:
+            at, profile_id = before
+            statement = statement.where(
+                or_(
+                    Profile.last_seen_at < at,
+                    and_(Profile.last_seen_at == at, Profile.id < profile_id),
+                )
+            )
+        statement = statement.order_by(Profile.last_seen_at.desc(), Profile.id.desc()).limit(limit)
+        return list((await self.session.scalars(statement)).all())
+
+    # -- lineage, merges, conflicts ------------------------------------------------------------
+    async def add_attribute_changes(self, rows: Sequence[dict[str, Any]]) -> None:
+        for part in slices(rows, 500):
+            await self.session.execute(
+                insert(AttributeChange), [{**row, "tenant_id": self.tenant_id} for row in part]
+            )
+
+    async def lineage(self, profile_ids: Sequence[uuid.UUID], limit: int) -> list[AttributeChange]:
+        statement = (
+            select(AttributeChange)
+            .where(
+                AttributeChange.tenant_id == self.tenant_id,
+                AttributeChange.profile_id.in_(profile_ids),
+            )
+            .order_by(AttributeChange.changed_at.desc(), AttributeChange.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def add_merge(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(ProfileMerge), [{**row, "tenant_id": self.tenant_id}])
+
+    async def merges_involving(self, profile_ids: Sequence[uuid.UUID]) -> list[ProfileMerge]:
+        statement = (
+            select(ProfileMerge)
+            .where(
+                ProfileMerge.tenant_id == self.tenant_id,
+                or_(
+                    ProfileMerge.into_profile_id.in_(profile_ids),
+                    ProfileMerge.from_profile_id.in_(profile_ids),
+                ),
+            )
+            .order_by(ProfileMerge.merged_at.desc(), ProfileMerge.id.desc())
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def active_merge(self, from_id: uuid.UUID) -> ProfileMerge | None:
+        statement = (
+            select(ProfileMerge)
+            .where(
+                ProfileMerge.tenant_id == self.tenant_id,
+                ProfileMerge.from_profile_id == from_id,
+                ProfileMerge.unmerged_at.is_(None),
+            )
+            .order_by(ProfileMerge.merged_at.desc(), ProfileMerge.id.desc())
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def mark_unmerged(self, merge_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(ProfileMerge)
+            .where(ProfileMerge.tenant_id == self.tenant_id, ProfileMerge.id == merge_id)
+            .values(unmerged_at=at)
+        )
+
+    async def add_conflicts(self, rows: Sequence[dict[str, Any]]) -> None:
+        for part in slices(rows, 500):
+            await self.session.execute(
+                insert(IdentityConflict), [{**row, "tenant_id": self.tenant_id} for row in part]
+            )
+
+    async def conflicts_page(
+        self, *, limit: int, before: tuple[datetime, uuid.UUID] | None
+    ) -> list[IdentityConflict]:
+        statement = select(IdentityConflict).where(IdentityConflict.tenant_id == self.tenant_id)
+        if before is not None:
+            at, conflict_id = before
+            statement = statement.where(
+                or_(
+                    IdentityConflict.created_at < at,
+                    and_(IdentityConflict.created_at == at, IdentityConflict.id < conflict_id),
+                )
+            )
+        statement = statement.order_by(
+            IdentityConflict.created_at.desc(), IdentityConflict.id.desc()
+        ).limit(limit)
+        return list((await self.session.scalars(statement)).all())

@@ -1,0 +1,65 @@
+"""Creating tenants and keys, and authenticating a key to its tenant."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from journeyline.store.db import Session
+from journeyline.store.repositories import tenants as tenant_repo
+from journeyline.store.repositories.tenants import KeyOwner
+from journeyline.tenancy.cache import KeyCache
+from journeyline.tenancy.keys import KeyKind, display_prefix, generate_key, hash_key, kind_of
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTenant:
+    tenant_id: uuid.UUID
+    name: str
+    public_key: str
+    secret_key: str
+
+
+async def create_key(session: Session, tenant_id: uuid.UUID, kind: KeyKind) -> str:
+    key = generate_key(kind)
+    await tenant_repo.add_key(
+        session,
+        tenant_id,
+        kind=kind,
+        key_hash=hash_key(key),
+        prefix=display_prefix(key),
+        now=datetime.now(UTC),
+    )
+    return key
+
+
+async def create_tenant(session: Session, name: str) -> CreatedTenant:
+    tenant_id = uuid.uuid4()
+    await tenant_repo.add_tenant(session, tenant_id, name, datetime.now(UTC))
+    public_key = await create_key(session, tenant_id, "public")
+    secret_key = await create_key(session, tenant_id, "secret")
+    return CreatedTenant(tenant_id, name, public_key, secret_key)
+
+
+async def has_tenants(session: Session) -> bool:
+    return await tenant_repo.count_tenants(session) > 0
+
+
+async def authenticate_key(
+    session: Session, key: str, cache: KeyCache | None = None
+) -> KeyOwner | None:
+    """The tenant and kind of `key`, or None. The stored kind must match the key's prefix."""
+    claimed = kind_of(key)
+    if claimed is None:
+        return None
+    key_hash = hash_key(key)
+    owner = cache.get(key_hash) if cache is not None else None
+    if owner is None:
+        owner = await tenant_repo.find_key_owner(session, key_hash)
+        if owner is not None and cache is not None:
+            cache.put(key_hash, owner)
+    if owner is None or not hmac.compare_digest(owner.kind, claimed):
+        return None
+    return owner

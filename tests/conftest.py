@@ -1,0 +1,153 @@
+"""Test lanes: SQLite by default, the real PostgreSQL when JOURNEYLINE_TEST_DATABASE_URL says so.
+
+Each session migrates a brand-new database with Alembic. Tests isolate themselves by tenant: every
+test makes its own tenants, so no test can see another's rows (and isolation is exercised all the
+time), and nothing needs rolling back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from journeyline.app import create_app
+from journeyline.config import Settings
+from journeyline.store import migrate
+from journeyline.store.db import Database
+
+ADMIN_TOKEN = "test-admin-token"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _requested_url() -> str | None:
+    return os.environ.get("JOURNEYLINE_TEST_DATABASE_URL") or None
+
+
+async def _create_pg_database(server_url: str) -> str:
+    url = make_url(server_url)
+    name = f"journeyline_test_{uuid.uuid4().hex[:12]}"
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_pg_database(server_url: str, database_url: str) -> None:
+    name = make_url(database_url).database
+    engine = create_async_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    requested = _requested_url()
+    if requested is None or requested.startswith("sqlite"):
+        with tempfile.TemporaryDirectory() as directory:
+            url = requested or f"sqlite+aiosqlite:///{Path(directory) / 'test.db'}"
+            migrate.upgrade(url)
+            yield url
+        return
+    try:
+        url = asyncio.run(_create_pg_database(requested))
+    except (OSError, ConnectionError, Exception) as exc:
+        message = f"PostgreSQL lane: cannot reach {requested}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING THE WHOLE POSTGRESQL LANE: " + message)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_drop_pg_database(requested, url))
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, key_cache_seconds=0.0)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database.from_url(settings.database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, database=database)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+@dataclass(frozen=True)
+class TenantKeys:
+    tenant_id: str
+    public_key: str
+    secret_key: str
+
+    @property
+    def secret(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret_key}"}
+
+    @property
+    def public(self) -> dict[str, str]:
+        return {"X-API-Key": self.public_key}
+
+
+async def make_tenant(client: httpx.AsyncClient, name: str = "Acme") -> TenantKeys:
+    response = await client.post(
+        "/admin/tenants", json={"name": name}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return TenantKeys(body["tenant_id"], body["public_key"], body["secret_key"])
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient) -> TenantKeys:
+    return await make_tenant(client, "Tenant A")
+
+
+@pytest.fixture
+async def other_tenant(client: httpx.AsyncClient) -> TenantKeys:
+    return await make_tenant(client, "Tenant B")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Outside the PostgreSQL lane, PostgreSQL-only tests are deselected (not skipped)."""
+    requested = _requested_url()
+    if requested is not None and requested.startswith("postgresql"):
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (dropped if item.get_closest_marker("postgres") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -1,0 +1,62 @@
+"""Structural rules: SQL only in the store, settings documented, no forbidden module names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from journeyline.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "journeyline"
+
+
+def python_files(under: Path) -> list[Path]:
+    return sorted(under.rglob("*.py"))
+
+
+def test_sql_is_built_only_in_the_store() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in python_files(PACKAGE)
+        if "store" not in path.relative_to(PACKAGE).parts
+        and re.search(r"(?<![.\w])(select|insert|update|delete)\(", path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_sqlalchemy_is_imported_only_in_the_store() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in python_files(PACKAGE)
+        if "store" not in path.relative_to(PACKAGE).parts
+        and re.search(r"^\s*(from|import) sqlalchemy", path.read_text(), re.MULTILINE)
+    ]
+    assert offenders == []
+
+
+def test_no_grab_bag_modules() -> None:
+    names = {path.stem for path in python_files(PACKAGE)}
+    assert names.isdisjoint({"utils", "helpers", "common", "misc"})
+
+
+def _setting_names(model: type[BaseModel], prefix: str) -> set[str]:
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= _setting_names(annotation, f"{prefix}{name.upper()}__")
+        else:
+            names.add(f"{prefix}{name.upper()}")
+    return names
+
+
+def test_env_example_lists_every_setting() -> None:
+    listed = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert listed == _setting_names(Settings, "JOURNEYLINE_")
