@@ -255,3 +255,50 @@ async def test_late_event_never_overwrites_a_newer_value(
     profile = (await client.get(f"/v1/profiles/{new['customer_id']}", headers=tenant.secret)).json()
     assert profile["attributes"] == {"plan": "pro"}
     assert profile["event_count"] == 2
+
+
+async def test_unset_removes_attributes_and_null_never_erases(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    created = await event(
+        client,
+        tenant,
+        type="identify",
+        email="unset@x.io",
+        properties={"plan": "pro", "address": {"city": "Rio", "zip": "1"}},
+    )
+    await event(
+        client,
+        tenant,
+        type="identify",
+        email="unset@x.io",
+        properties={"plan": None, "$unset": ["address.zip"]},
+    )
+    profile = (
+        await client.get(f"/v1/profiles/{created['customer_id']}", headers=tenant.secret)
+    ).json()
+    assert profile["attributes"] == {"plan": "pro", "address": {"city": "Rio"}}
+    lineage = (
+        await client.get(f"/v1/profiles/{created['customer_id']}/lineage", headers=tenant.secret)
+    ).json()["data"]
+    assert (lineage[0]["path"], lineage[0]["old_value"], lineage[0]["new_value"]) == (
+        "address.zip",
+        "1",
+        None,
+    )
+    assert len(lineage) == 4
+
+
+async def test_update_that_changes_nothing_logs_nothing(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    created = await event(
+        client, tenant, type="identify", email="same@lineage.io", properties={"plan": "pro"}
+    )
+    await event(
+        client, tenant, type="identify", email="same@lineage.io", properties={"plan": "pro"}
+    )
+    lineage = (
+        await client.get(f"/v1/profiles/{created['customer_id']}/lineage", headers=tenant.secret)
+    ).json()["data"]
+    assert [row["path"] for row in lineage] == ["plan"]

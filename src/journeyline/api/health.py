@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from journeyline.api.deps import StateDep
 from journeyline.api.responses import OrjsonResponse
+from journeyline.metrics import render
 
 router = APIRouter(tags=["health"])
 
@@ -22,3 +24,9 @@ async def readyz(state: StateDep) -> OrjsonResponse:
     if await state.database.ping():
         return OrjsonResponse({"status": "ok", "database": "ok"})
     return OrjsonResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics() -> Response:
+    """Prometheus text format."""
+    return Response(render(), media_type="text/plain; version=0.0.4; charset=utf-8")

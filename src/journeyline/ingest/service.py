@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from journeyline import metrics
 from journeyline.errors import JourneylineError
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
@@ -34,6 +35,20 @@ def adapt_each(
     return adapted
 
 
+def _count(outcomes: Sequence[EventOutcome]) -> None:
+    for outcome in outcomes:
+        if outcome.error is not None:
+            metrics.EVENTS.labels("failed").inc()
+        elif outcome.conflicting_duplicate:
+            metrics.EVENTS.labels("conflicting_duplicate").inc()
+        elif outcome.duplicate:
+            metrics.EVENTS.labels("duplicate").inc()
+        else:
+            metrics.EVENTS.labels("stored").inc()
+        metrics.MERGES.inc(len(outcome.merged_profile_ids))
+        metrics.CONFLICTS.inc(sum(1 for w in outcome.warnings if "code" in w))
+
+
 async def ingest(
     database: Database, context: TenantContext, adapted: Sequence[Adapted]
 ) -> list[EventOutcome]:
@@ -41,10 +56,12 @@ async def ingest(
     processed: list[EventOutcome] = []
     if events:
         processed = await database.run(lambda session: pipeline.process(session, context, events))
+    _count(processed)
     results = iter(processed)
     outcomes: list[EventOutcome] = []
     for item in adapted:
         if isinstance(item, JourneylineError):
+            metrics.EVENTS.labels("invalid").inc()
             outcomes.append(EventOutcome(error=item.to_dict(), error_status=item.status_code))
         else:
             outcomes.append(next(results))

@@ -128,16 +128,29 @@ ALIASES: dict[str, str] = {
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-_SEPARATORS = re.compile(r"[^\w]+|_+", re.UNICODE)
+_SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _snake_once(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name)
+    text = _ACRONYM.sub(r"\1_\2", text)
+    text = _CAMEL.sub(r"\1_\2", text)
+    text = unicodedata.normalize("NFKC", text.lower())
+    text = _SEPARATORS.sub("_", text).strip("_")
+    return text[:MAX_TYPE_LENGTH].rstrip("_")
 
 
 def to_snake_case(name: str) -> str:
     """ "Payment Processed" -> payment_processed; "OrderCompleted" -> order_completed."""
-    text = unicodedata.normalize("NFKC", name)
-    text = _ACRONYM.sub(r"\1_\2", text)
-    text = _CAMEL.sub(r"\1_\2", text)
-    text = _SEPARATORS.sub("_", text).strip("_").lower()
-    return text[:MAX_TYPE_LENGTH].rstrip("_")
+    # Case folding and NFKC can each undo the other on rare characters: iterate to a fixpoint
+    # so the result is stable (a stored type must normalize to itself).
+    text = _snake_once(name)
+    for _ in range(3):
+        again = _snake_once(text)
+        if again == text:
+            break
+        text = again
+    return text
 
 
 def normalize_event_type(name: str) -> str:

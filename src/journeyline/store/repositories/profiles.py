@@ -35,19 +35,23 @@ class ProfileRepository(TenantRepository):
 
     # -- identities ----------------------------------------------------------------------------
     async def owners_of(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
-        by_kind: dict[str, list[str]] = {}
-        for kind, value in set(keys):
-            by_kind.setdefault(kind, []).append(value)
+        """Owners of every (kind, value), in one statement per SLICE identifiers."""
         owners: dict[tuple[str, str], uuid.UUID] = {}
-        for kind, values in by_kind.items():
-            for part in slices(values):
-                statement = select(Identity.value, Identity.profile_id).where(
-                    Identity.tenant_id == self.tenant_id,
-                    Identity.kind == kind,
-                    Identity.value.in_(part),
-                )
-                for value, profile_id in await self.session.execute(statement):
-                    owners[(kind, value)] = profile_id
+        for part in slices(sorted(set(keys))):
+            by_kind: dict[str, list[str]] = {}
+            for kind, value in part:
+                by_kind.setdefault(kind, []).append(value)
+            statement = select(Identity.kind, Identity.value, Identity.profile_id).where(
+                Identity.tenant_id == self.tenant_id,
+                or_(
+                    *(
+                        and_(Identity.kind == kind, Identity.value.in_(values))
+                        for kind, values in by_kind.items()
+                    )
+                ),
+            )
+            for kind, value, profile_id in await self.session.execute(statement):
+                owners[(kind, value)] = profile_id
         return owners
 
     async def identities_of(self, profile_ids: Sequence[uuid.UUID]) -> list[Identity]:

@@ -1,0 +1,86 @@
+"""Bulk-first: a chunk costs the same handful of statements whether it holds 1 event or 200."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from journeyline.config import Settings
+from journeyline.ingest import pipeline
+from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.store.db import Database
+from journeyline.tenancy import service as tenancy
+from journeyline.tenancy.context import TenantContext, build_context
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+@contextmanager
+def recorded(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+
+
+def chunk(size: int, tag: str) -> list[CanonicalEvent]:
+    return [
+        CanonicalEvent(
+            event_type="identified",
+            event_name="identify",
+            source_type="internal",
+            source="api",
+            received_at=NOW,
+            email=f"{tag}{i}@x.io",
+            anonymous_id=f"{tag}-anon-{i}",
+            traits={"n": i},
+        )
+        for i in range(size)
+    ]
+
+
+async def context_for(database: Database, settings: Settings) -> TenantContext:
+    created = await database.run(lambda session: tenancy.create_tenant(session, "queries"))
+    return build_context(created.tenant_id, "secret", {}, settings)
+
+
+async def count_statements(
+    database: Database, settings: Settings, size: int, tag: str
+) -> list[str]:
+    context = await context_for(database, settings)
+    events = chunk(size, tag)
+    with recorded(database) as statements:
+        await database.run(lambda session: pipeline.process(session, context, events, now=NOW))
+    return statements
+
+
+def identity_lookups(statements: list[str]) -> int:
+    return sum(
+        1 for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM identities" in s
+    )
+
+
+async def test_identifiers_of_a_chunk_are_looked_up_in_one_query(
+    database: Database, settings: Settings
+) -> None:
+    one = await count_statements(database, settings, 1, "one")
+    many = await count_statements(database, settings, 200, "many")
+    assert identity_lookups(one) == identity_lookups(many) == 1
+
+
+async def test_statement_count_does_not_grow_with_the_chunk(
+    database: Database, settings: Settings
+) -> None:
+    one = await count_statements(database, settings, 1, "s1")
+    many = await count_statements(database, settings, 200, "s200")
+    assert len(many) <= len(one) + 2
