@@ -12,6 +12,7 @@ from journeyline.api import admin, events, health, keystone, profiles
 from journeyline.api.handlers import install_error_handlers
 from journeyline.api.state import AppState
 from journeyline.config import Settings, get_settings
+from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.store.db import Database
 from journeyline.tenancy.cache import KeyCache
 
@@ -23,12 +24,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
         db = database or Database.from_url(settings.database_url)
+        committer = GroupCommitter.for_database(db)
         app.state.journeyline = AppState(
-            settings=settings, database=db, keys=KeyCache(settings.key_cache_seconds)
+            settings=settings,
+            database=db,
+            committer=committer,
+            keys=KeyCache(settings.key_cache_seconds),
         )
         try:
             yield
         finally:
+            await committer.close()
             if owned:
                 await db.dispose()
 

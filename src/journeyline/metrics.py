@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -18,6 +18,13 @@ MERGES = Counter(
 CONFLICTS = Counter(
     "journeyline_identity_conflicts_total",
     "Identifiers refused (blocked, owned, over limit).",
+    registry=REGISTRY,
+)
+
+GROUP_REQUESTS = Histogram(
+    "journeyline_group_commit_requests",
+    "Synchronous requests answered by one group-commit transaction.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
     registry=REGISTRY,
 )
 

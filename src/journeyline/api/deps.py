@@ -16,7 +16,9 @@ from journeyline.tenancy.context import TenantContext, build_context
 from journeyline.tenancy.keys import KeyKind
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a thread
+# pool, a thread hop per request for what is an attribute read.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.journeyline
     return state
 
@@ -24,11 +26,11 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_database(state: StateDep) -> Database:
+async def get_database(state: StateDep) -> Database:
     return state.database
 
 
-def get_settings_dep(state: StateDep) -> Settings:
+async def get_settings_dep(state: StateDep) -> Settings:
     return state.settings
 
 
@@ -53,8 +55,10 @@ def presented_key(request: Request) -> str | None:
 async def authenticate(state: AppState, key: str | None) -> TenantContext:
     if not key:
         raise Unauthorized("an API key is required (Authorization: Bearer, X-API-Key or ?key=)")
-    async with state.database.read() as session:
-        owner = await tenancy.authenticate_key(session, key, state.keys)
+    owner = tenancy.cached_key_owner(key, state.keys)
+    if owner is None:
+        async with state.database.read() as session:
+            owner = await tenancy.authenticate_key(session, key, state.keys)
     if owner is None:
         raise Unauthorized("the API key is not valid")
     kind: KeyKind = "secret" if owner.kind == "secret" else "public"

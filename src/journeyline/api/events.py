@@ -80,7 +80,7 @@ async def post_events(request: Request, context: WriterDep, state: StateDep) -> 
         received_at=datetime.now(UTC),
     )
     adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
-    outcomes = await ingest_service.ingest(state.database, context, adapted)
+    outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if not is_list and outcomes[0].error is not None:
         raise EventRejected(outcomes[0])
     return OrjsonResponse({"results": [_result(outcome) for outcome in outcomes]})

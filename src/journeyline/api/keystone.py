@@ -70,7 +70,7 @@ async def ingest(request: Request, context: WriterDep, state: StateDep) -> Orjso
         phone_region=context.phone_region,
     )
     adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
-    outcomes = await ingest_service.ingest(state.database, context, adapted)
+    outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if is_list:
         return OrjsonResponse({"status": "ok", "results": [_result(o) for o in outcomes]})
     if outcomes[0].error is not None:

@@ -1,10 +1,12 @@
-"""What one process keeps for its lifetime: settings, the database, the key cache."""
+"""What one process keeps for its lifetime: settings, the database, the group committer and
+the key cache."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from journeyline.config import Settings
+from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.store.db import Database
 from journeyline.tenancy.cache import KeyCache
 
@@ -13,4 +15,5 @@ from journeyline.tenancy.cache import KeyCache
 class AppState:
     settings: Settings
     database: Database
+    committer: GroupCommitter
     keys: KeyCache

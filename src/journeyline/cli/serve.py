@@ -27,6 +27,9 @@ async def _has_tenants(url: str) -> bool:
 def serve(
     host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port to listen on (default 8000)."),
+    access_log: bool = typer.Option(
+        False, "--access-log/--no-access-log", help="Log one line per request (off: it costs)."
+    ),
 ) -> None:
     """Run the API. On SQLite, migrations are applied first; on PostgreSQL run `db upgrade`."""
     settings = get_settings()
@@ -46,4 +49,5 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        access_log=access_log,
     )

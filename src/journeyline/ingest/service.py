@@ -7,11 +7,10 @@ from collections.abc import Callable, Sequence
 
 from journeyline import metrics
 from journeyline.errors import JourneylineError
-from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.dialects.fields import check_event_size
+from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.ingest.pipeline import EventOutcome
-from journeyline.store.db import Database
 from journeyline.tenancy.context import TenantContext
 
 Adapted = CanonicalEvent | JourneylineError
@@ -50,12 +49,11 @@ def _count(outcomes: Sequence[EventOutcome]) -> None:
 
 
 async def ingest(
-    database: Database, context: TenantContext, adapted: Sequence[Adapted]
+    committer: GroupCommitter, context: TenantContext, adapted: Sequence[Adapted]
 ) -> list[EventOutcome]:
+    """The synchronous path: valid items go through the pipeline by group commit."""
     events = [item for item in adapted if isinstance(item, CanonicalEvent)]
-    processed: list[EventOutcome] = []
-    if events:
-        processed = await database.run(lambda session: pipeline.process(session, context, events))
+    processed = await committer.submit(context, events)
     _count(processed)
     results = iter(processed)
     outcomes: list[EventOutcome] = []

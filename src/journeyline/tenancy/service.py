@@ -47,6 +47,15 @@ async def has_tenants(session: Session) -> bool:
     return await tenant_repo.count_tenants(session) > 0
 
 
+def cached_key_owner(key: str, cache: KeyCache) -> KeyOwner | None:
+    """The owner of `key` if the cache knows it (no database round trip on the hot path)."""
+    claimed = kind_of(key)
+    owner = cache.get(hash_key(key)) if claimed is not None else None
+    if owner is None or not hmac.compare_digest(owner.kind, claimed or ""):
+        return None
+    return owner
+
+
 async def authenticate_key(
     session: Session, key: str, cache: KeyCache | None = None
 ) -> KeyOwner | None:
