@@ -1,6 +1,7 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
 from journeyline.store.models.events import Event
+from journeyline.store.models.jobs import IngestJob
 from journeyline.store.models.profiles import (
     AttributeChange,
     Identity,
@@ -16,6 +17,7 @@ __all__ = [
     "Event",
     "Identity",
     "IdentityConflict",
+    "IngestJob",
     "Profile",
     "ProfileMerge",
     "Tenant",
