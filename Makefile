@@ -5,6 +5,8 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# Database 15 of the machine's Redis: the Redis tests flush it freely.
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
 .PHONY: install run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check
@@ -41,10 +43,12 @@ migrations-check: install
 	$(RUN) python -m tests.migrations_check postgres "$(PG_TEST_URL)"
 
 test-sqlite: install
-	env -u JOURNEYLINE_TEST_DATABASE_URL $(RUN) pytest $(PYTEST_ARGS)
+	env -u JOURNEYLINE_TEST_DATABASE_URL -u JOURNEYLINE_TEST_REDIS_URL $(RUN) pytest $(PYTEST_ARGS)
 
+# PostgreSQL and Redis: the production shape.
 test-pg: install
-	JOURNEYLINE_TEST_DATABASE_URL="$(PG_TEST_URL)" $(RUN) pytest $(PYTEST_ARGS)
+	JOURNEYLINE_TEST_DATABASE_URL="$(PG_TEST_URL)" JOURNEYLINE_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
+		$(RUN) pytest $(PYTEST_ARGS)
 
 # The README's test command: both lanes, SQLite then the real PostgreSQL.
 test: test-sqlite test-pg

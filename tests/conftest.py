@@ -17,10 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from journeyline.api.state import AppState
 from journeyline.app import create_app
 from journeyline.config import Settings
 from journeyline.store import migrate
@@ -97,12 +99,46 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-async def client(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database=database)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
+    """The app, started (lifespan) once per session: the embedded worker runs batches."""
+    application = create_app(settings, database=database)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def app_state(app: FastAPI) -> AppState:
+    state: AppState = app.state.journeyline
+    return state
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+def _requested_redis_url() -> str | None:
+    return os.environ.get("JOURNEYLINE_TEST_REDIS_URL") or None
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis of the PostgreSQL lane (a database number of its own, flushed freely)."""
+    url = _requested_redis_url()
+    if url is None:
+        pytest.fail("redis tests run only with JOURNEYLINE_TEST_REDIS_URL (they are deselected)")
+    try:
+        from redis import Redis
+
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        message = f"Redis lane: cannot reach {url}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING REDIS TESTS: " + message)
+    return url
 
 
 @dataclass(frozen=True)
@@ -140,14 +176,21 @@ async def other_tenant(client: httpx.AsyncClient) -> TenantKeys:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Outside the PostgreSQL lane, PostgreSQL-only tests are deselected (not skipped)."""
+    """Outside the PostgreSQL lane, PostgreSQL-only tests are deselected (not skipped); so are
+    Redis tests when the lane names no Redis."""
     requested = _requested_url()
-    if requested is not None and requested.startswith("postgresql"):
-        return
+    on_postgres = requested is not None and requested.startswith("postgresql")
+    with_redis = _requested_redis_url() is not None
+
+    def runs_here(item: pytest.Item) -> bool:
+        if item.get_closest_marker("postgres") and not on_postgres:
+            return False
+        return not (item.get_closest_marker("redis") and not with_redis)
+
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        (dropped if item.get_closest_marker("postgres") else kept).append(item)
+        (kept if runs_here(item) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -8,13 +8,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from journeyline import __version__
-from journeyline.api import admin, events, health, keystone, profiles
+from journeyline.api import admin, batches, events, health, keystone, profiles
 from journeyline.api.handlers import install_error_handlers
 from journeyline.api.state import AppState
 from journeyline.config import Settings, get_settings
+from journeyline.ingest.batches import JobQueue
 from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.store.db import Database
 from journeyline.tenancy.cache import KeyCache
+from journeyline.worker.local import LocalWorker
+from journeyline.worker.settings import ArqQueue
+
+
+async def _job_queue(settings: Settings, database: Database) -> JobQueue:
+    """Redis (Arq workers run the jobs) when configured; the embedded worker otherwise."""
+    if settings.redis_url:
+        return await ArqQueue.connect(settings.redis_url)
+    local = LocalWorker(database, settings)
+    await local.start()
+    return local
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -25,15 +37,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         owned = database is None
         db = database or Database.from_url(settings.database_url)
         committer = GroupCommitter.for_database(db)
+        queue = await _job_queue(settings, db)
         app.state.journeyline = AppState(
             settings=settings,
             database=db,
             committer=committer,
+            queue=queue,
             keys=KeyCache(settings.key_cache_seconds),
         )
         try:
             yield
         finally:
+            await queue.close()
             await committer.close()
             if owned:
                 await db.dispose()
@@ -45,6 +60,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, admin, keystone, events, profiles):
+    for module in (health, admin, keystone, batches, events, profiles):
         app.include_router(module.router)
     return app

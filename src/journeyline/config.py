@@ -30,6 +30,22 @@ class IdentitySettings(BaseModel):
     max_external_ids: int = 1
 
 
+class WorkerSettings(BaseModel):
+    """Asynchronous batch processing (DESIGN §9)."""
+
+    # Events per transaction: one identifier lookup and one multi-row insert each.
+    batch_chunk_size: int = 1000
+    # A worker holds a job this long past its last checkpoint; then anyone may take it over.
+    lease_seconds: float = 60.0
+    # A job still queued after this long is enqueued again (its queue message may be lost).
+    stale_queued_seconds: float = 30.0
+    sweep_interval_seconds: float = 15.0
+    # A job claimed more often than this (it keeps killing its workers) is marked failed.
+    max_attempts: int = 5
+    # Jobs the embedded (in-process) worker runs at once.
+    local_concurrency: int = 1
+
+
 class Settings(BaseSettings):
     """Every setting journeyline reads. `.env.example` lists them all."""
 
@@ -49,6 +65,7 @@ class Settings(BaseSettings):
     key_cache_seconds: float = 30.0
     limits: LimitSettings = Field(default_factory=LimitSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +14,7 @@ from journeyline.api.deps import StateDep, WriterDep
 from journeyline.api.ingest_common import EventRejected, unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
-from journeyline.ingest.dialects.marketing import MarketingEvent, parse_marketing_event
+from journeyline.ingest.dialects.marketing import MarketingEvent
 from journeyline.ingest.pipeline import EventOutcome
 
 router = APIRouter(tags=["native"])
@@ -73,12 +72,7 @@ async def post_events(request: Request, context: WriterDep, state: StateDep) -> 
     limits = state.settings.limits
     body = await read_json(request, limits.max_request_bytes)
     items, is_list = unwrap(body, "events", limits.max_native_batch_events)
-    parse = partial(
-        parse_marketing_event,
-        source_type="internal" if context.is_secret else "direct",
-        default_source="api" if context.is_secret else "web",
-        received_at=datetime.now(UTC),
-    )
+    parse = ingest_service.parser_for("marketing", context, datetime.now(UTC))
     adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if not is_list and outcomes[0].error is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +14,7 @@ from journeyline.api.deps import StateDep, WriterDep
 from journeyline.api.ingest_common import EventRejected, unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
-from journeyline.ingest.dialects.keystone import KeystoneEvent, parse_keystone_event
+from journeyline.ingest.dialects.keystone import KeystoneEvent
 from journeyline.ingest.pipeline import EventOutcome
 
 router = APIRouter(tags=["keystone"])
@@ -62,13 +61,7 @@ async def ingest(request: Request, context: WriterDep, state: StateDep) -> Orjso
     limits = state.settings.limits
     body = await read_json(request, limits.max_request_bytes)
     items, is_list = unwrap(body, "batch", limits.max_sync_batch_events)
-    parse = partial(
-        parse_keystone_event,
-        source="web" if not context.is_secret else "api",
-        source_type="direct" if not context.is_secret else "internal",
-        received_at=datetime.now(UTC),
-        phone_region=context.phone_region,
-    )
+    parse = ingest_service.parser_for("keystone", context, datetime.now(UTC))
     adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if is_list:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from journeyline.config import Settings
+from journeyline.ingest.batches import JobQueue
 from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.store.db import Database
 from journeyline.tenancy.cache import KeyCache
@@ -16,4 +17,5 @@ class AppState:
     settings: Settings
     database: Database
     committer: GroupCommitter
+    queue: JobQueue
     keys: KeyCache

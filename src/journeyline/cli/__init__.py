@@ -1,13 +1,14 @@
-"""The journeyline command: serve, db, tenants."""
+"""The journeyline command: serve, worker, db, tenants."""
 
 from __future__ import annotations
 
 import typer
 
-from journeyline.cli import db, serve, tenants
+from journeyline.cli import db, serve, tenants, worker
 
 app = typer.Typer(help="journeyline, a customer data platform.", no_args_is_help=True)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(tenants.app, name="tenants")
 

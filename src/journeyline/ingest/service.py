@@ -4,16 +4,47 @@ in one unit of work, and keep per-item errors in their slots."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Literal
 
 from journeyline import metrics
 from journeyline.errors import JourneylineError
-from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.dialects.fields import check_event_size
+from journeyline.ingest.dialects.keystone import parse_keystone_event
+from journeyline.ingest.dialects.marketing import parse_marketing_event
 from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.ingest.pipeline import EventOutcome
 from journeyline.tenancy.context import TenantContext
 
 Adapted = CanonicalEvent | JourneylineError
+
+
+Dialect = Literal["keystone", "marketing"]
+
+
+def parser_for(
+    dialect: Dialect, context: TenantContext, received_at: datetime
+) -> Callable[[object], CanonicalEvent]:
+    """The adapter for `dialect` as `context` may use it: a secret key speaks for the tenant's
+    servers (internal, `api`), a public key for the visitor's browser (direct, `web`)."""
+    source_type: SourceType = "internal" if context.is_secret else "direct"
+    source = "api" if context.is_secret else "web"
+    if dialect == "keystone":
+        return partial(
+            parse_keystone_event,
+            source=source,
+            source_type=source_type,
+            received_at=received_at,
+            phone_region=context.phone_region,
+        )
+    return partial(
+        parse_marketing_event,
+        source_type=source_type,
+        default_source=source,
+        received_at=received_at,
+    )
 
 
 def adapt_each(
@@ -22,19 +53,23 @@ def adapt_each(
     max_event_bytes: int,
     *,
     is_list: bool,
+    offset: int = 0,
 ) -> list[Adapted]:
+    """Adapt every item; a failure stays in its slot, its index counted from `offset`."""
     adapted: list[Adapted] = []
     for index, item in enumerate(items):
         try:
             check_event_size(item, max_event_bytes)
             adapted.append(parse(item))
         except JourneylineError as exc:
-            exc.index = index if is_list else None
+            exc.index = offset + index if is_list else None
             adapted.append(exc)
     return adapted
 
 
-def _count(outcomes: Sequence[EventOutcome]) -> None:
+def record_metrics(outcomes: Sequence[EventOutcome], invalid: int = 0) -> None:
+    """Count what the pipeline did (and the items no adapter could read) in /metrics."""
+    metrics.EVENTS.labels("invalid").inc(invalid)
     for outcome in outcomes:
         if outcome.error is not None:
             metrics.EVENTS.labels("failed").inc()
@@ -54,13 +89,11 @@ async def ingest(
     """The synchronous path: valid items go through the pipeline by group commit."""
     events = [item for item in adapted if isinstance(item, CanonicalEvent)]
     processed = await committer.submit(context, events)
-    _count(processed)
+    record_metrics(processed, invalid=len(adapted) - len(events))
     results = iter(processed)
-    outcomes: list[EventOutcome] = []
-    for item in adapted:
-        if isinstance(item, JourneylineError):
-            metrics.EVENTS.labels("invalid").inc()
-            outcomes.append(EventOutcome(error=item.to_dict(), error_status=item.status_code))
-        else:
-            outcomes.append(next(results))
-    return outcomes
+    return [
+        EventOutcome(error=item.to_dict(), error_status=item.status_code)
+        if isinstance(item, JourneylineError)
+        else next(results)
+        for item in adapted
+    ]

@@ -7,10 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from journeyline.config import Settings
 from journeyline.store.db import Session
 from journeyline.store.repositories import tenants as tenant_repo
 from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy.cache import KeyCache
+from journeyline.tenancy.context import TenantContext, build_context
 from journeyline.tenancy.keys import KeyKind, display_prefix, generate_key, hash_key, kind_of
 
 
@@ -72,3 +74,13 @@ async def authenticate_key(
     if owner is None or not hmac.compare_digest(owner.kind, claimed):
         return None
     return owner
+
+
+async def context_for_tenant(
+    session: Session, tenant_id: uuid.UUID, key_kind: KeyKind, settings: Settings
+) -> TenantContext | None:
+    """The context a job runs under: the tenant's settings as they are now."""
+    tenant = await tenant_repo.get_tenant(session, tenant_id)
+    if tenant is None:
+        return None
+    return build_context(tenant_id, key_kind, dict(tenant.settings or {}), settings)

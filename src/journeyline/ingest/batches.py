@@ -1,0 +1,238 @@
+"""Asynchronous batches (DESIGN §9): accepted durably, run in checkpointed chunks, swept.
+
+Exactly-once without help from the sender: each chunk's events and the job's new position are
+committed in one transaction, under a lease. A worker that dies mid-job leaves the position at
+the last committed chunk; whoever takes the job next (after the lease runs out) resumes there.
+A worker that lost its lease finds out at its next checkpoint and rolls that chunk back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Protocol
+
+import orjson
+
+from journeyline.config import Settings
+from journeyline.errors import JourneylineError
+from journeyline.ids import uuid7
+from journeyline.ingest import pipeline
+from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.service import Dialect, adapt_each, parser_for, record_metrics
+from journeyline.store.db import Database, Session
+from journeyline.store.models import IngestJob
+from journeyline.store.repositories.jobs import JobRepository, Progress, stale_jobs
+from journeyline.tenancy import service as tenancy
+from journeyline.tenancy.context import TenantContext
+from journeyline.tenancy.keys import KeyKind
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over; this one must stop without committing."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobRef:
+    tenant_id: uuid.UUID
+    job_id: uuid.UUID
+
+
+class JobQueue(Protocol):
+    """Where accepted jobs are announced: Redis (Arq) in production, an in-process worker in
+    the embedded shape. Losing an announcement is allowed (the sweeper makes it again)."""
+
+    async def enqueue(self, ref: JobRef) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+async def accept(
+    database: Database,
+    context: TenantContext,
+    items: Sequence[object],
+    *,
+    dialect: Dialect,
+    now: datetime | None = None,
+) -> uuid.UUID:
+    """Store the items durably as a queued job; the caller enqueues it after this returns."""
+    job_id = uuid7()
+    body = orjson.dumps(list(items))
+    at = now or datetime.now(UTC)
+
+    async def add(session: Session) -> None:
+        await JobRepository(session, context.tenant_id).add(
+            job_id, dialect=dialect, key_kind=context.key_kind, body=body, total=len(items), now=at
+        )
+
+    await database.run(add)
+    return job_id
+
+
+async def get_job(database: Database, tenant_id: uuid.UUID, job_id: uuid.UUID) -> IngestJob | None:
+    async with database.read() as session:
+        return await JobRepository(session, tenant_id).get(job_id)
+
+
+@dataclass
+class _Running:
+    job: IngestJob
+    context: TenantContext
+    items: list[Any]
+    token: str
+    stored: int
+    duplicates: int
+    failed: int
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def run_job(
+    database: Database, ref: JobRef, settings: Settings, *, now: datetime | None = None
+) -> str:
+    """Run the job to its end if it can be claimed. Returns what happened: "completed",
+    "failed", "not_claimed" (someone else holds it, or it is done) or "lease_lost"."""
+    options = settings.worker
+    token = str(uuid.uuid4())
+    running = await _claim(database, ref, settings, token, now)
+    if running is None:
+        return "not_claimed"
+    if isinstance(running, str):
+        await _finish(database, ref, token, "failed")
+        return "failed"
+    parse = parser_for(_dialect(running.job.dialect), running.context, running.job.received_at)
+    position = running.job.position
+    while position < len(running.items):
+        end = min(position + options.batch_chunk_size, len(running.items))
+        chunk = partial(_run_chunk, running=running, parse=parse, start=position, stop=end)
+        try:
+            outcomes, invalid = await database.run(partial(chunk, settings=settings))
+        except LeaseLost:
+            return "lease_lost"
+        record_metrics(outcomes, invalid)
+        position = end
+    await _finish(database, ref, token, "completed")
+    return "completed"
+
+
+def _dialect(name: str) -> Dialect:
+    return "marketing" if name == "marketing" else "keystone"
+
+
+async def _claim(
+    database: Database, ref: JobRef, settings: Settings, token: str, now: datetime | None
+) -> _Running | str | None:
+    """Lease the job and load what running it needs; a string says why it cannot run."""
+    at = now or datetime.now(UTC)
+    lease_until = at + timedelta(seconds=settings.worker.lease_seconds)
+
+    async def claim(session: Session) -> _Running | str | None:
+        jobs = JobRepository(session, ref.tenant_id)
+        if not await jobs.claim(ref.job_id, token, lease_until, at):
+            return None
+        job = await jobs.get(ref.job_id)
+        if job is None:
+            return None
+        if job.attempts > settings.worker.max_attempts:
+            return "too_many_attempts"
+        key_kind: KeyKind = "secret" if job.key_kind == "secret" else "public"
+        context = await tenancy.context_for_tenant(session, ref.tenant_id, key_kind, settings)
+        if context is None or job.body is None:
+            return "unreadable"
+        try:
+            items = orjson.loads(job.body)
+        except orjson.JSONDecodeError:
+            return "unreadable"
+        return _Running(
+            job=job,
+            context=context,
+            items=items if isinstance(items, list) else [],
+            token=token,
+            stored=job.stored,
+            duplicates=job.duplicates,
+            failed=job.failed,
+            errors=list(job.errors or []),
+        )
+
+    return await database.run(claim)
+
+
+async def _run_chunk(
+    session: Session,
+    *,
+    running: _Running,
+    parse: Callable[[object], CanonicalEvent],
+    start: int,
+    stop: int,
+    settings: Settings,
+) -> tuple[list[EventOutcome], int]:
+    """Process items[start:stop] and move the job's position, in the caller's transaction."""
+    adapted = adapt_each(
+        running.items[start:stop],
+        parse,
+        settings.limits.max_event_bytes,
+        is_list=True,
+        offset=start,
+    )
+    events = [item for item in adapted if isinstance(item, CanonicalEvent)]
+    processed = await pipeline.process(session, running.context, events) if events else []
+    outcomes = iter(processed)
+    stored, duplicates = 0, 0
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(adapted, start=start):
+        if isinstance(item, JourneylineError):
+            errors.append({"index": index, "code": item.code, "message": str(item)})
+            continue
+        outcome = next(outcomes)
+        if outcome.error is not None:
+            errors.append(
+                {
+                    "index": index,
+                    "code": outcome.error.get("code", "invalid_payload"),
+                    "message": outcome.error.get("message", ""),
+                }
+            )
+        elif outcome.duplicate:
+            duplicates += 1
+        else:
+            stored += 1
+    now = datetime.now(UTC)
+    progress = Progress(
+        position=stop,
+        stored=running.stored + stored,
+        duplicates=running.duplicates + duplicates,
+        failed=running.failed + len(errors),
+        errors=running.errors + errors,
+    )
+    lease_until = now + timedelta(seconds=settings.worker.lease_seconds)
+    jobs = JobRepository(session, running.context.tenant_id)
+    if not await jobs.checkpoint(running.job.id, running.token, progress, lease_until, now):
+        raise LeaseLost(str(running.job.id))
+    # Only once the checkpoint is in the same transaction do the counts move in memory.
+    running.stored, running.duplicates = progress.stored, progress.duplicates
+    running.failed, running.errors = progress.failed, progress.errors
+    return processed, len(adapted) - len(events)
+
+
+async def _finish(database: Database, ref: JobRef, token: str, status: str) -> None:
+    async def finish(session: Session) -> None:
+        await JobRepository(session, ref.tenant_id).finish(
+            ref.job_id, token, status, datetime.now(UTC)
+        )
+
+    await database.run(finish)
+
+
+async def find_stale(
+    database: Database, settings: Settings, *, now: datetime | None = None
+) -> list[JobRef]:
+    """Jobs to enqueue again: queued for longer than the grace period (their queue message
+    may be lost) or processing under an expired lease (their worker died)."""
+    at = now or datetime.now(UTC)
+    queued_before = at - timedelta(seconds=settings.worker.stale_queued_seconds)
+    async with database.read() as session:
+        rows = await stale_jobs(session, queued_before=queued_before, now=at)
+    return [JobRef(tenant_id, job_id) for tenant_id, job_id in rows]

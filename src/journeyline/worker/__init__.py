@@ -1,0 +1,1 @@
+"""Running asynchronous jobs: on Arq workers (Redis) or on the embedded in-process worker."""

@@ -1,0 +1,96 @@
+"""Arq: the queue client the API uses, and the WorkerSettings `journeyline worker` runs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import cron
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.worker import Function, func
+
+from journeyline.config import Settings, get_settings
+from journeyline.ingest.batches import JobRef
+from journeyline.store.db import Database
+from journeyline.worker.jobs import parse_ref, run_ingest_job, sweep
+
+log = logging.getLogger("journeyline.worker")
+
+QUEUE_NAME = "journeyline:ingest"
+
+
+class ArqQueue:
+    """Announces jobs on Redis. Enqueue failures are logged, not raised: the job is already
+    durable, and the sweeper announces it again."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self.redis = redis
+
+    @classmethod
+    async def connect(cls, url: str) -> ArqQueue:
+        return cls(await create_pool(RedisSettings.from_dsn(url), default_queue_name=QUEUE_NAME))
+
+    async def enqueue(self, ref: JobRef) -> None:
+        try:
+            await self.redis.enqueue_job(
+                "process_ingest_batch_job", str(ref.tenant_id), str(ref.job_id)
+            )
+        except Exception:
+            log.warning("could not announce ingest job %s on Redis; the sweeper will", ref.job_id)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+async def process_ingest_batch_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
+    ref = parse_ref(tenant_id, job_id)
+    if ref is None:
+        return "malformed"
+    return await run_ingest_job(ctx["database"], ctx["settings"], ref)
+
+
+async def sweep_ingest_jobs(ctx: dict[str, Any]) -> int:
+    return await sweep(ctx["database"], ctx["settings"], ArqQueue(ctx["redis"]))
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.get("settings") or get_settings()
+    ctx["settings"] = settings
+    ctx["database"] = Database.from_url(settings.database_url)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["database"].dispose()
+
+
+FUNCTIONS: list[Function] = [
+    func(process_ingest_batch_job, name="process_ingest_batch_job", max_tries=5),
+]
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for arq's Worker, for these settings."""
+    if not settings.redis_url:
+        raise ValueError("JOURNEYLINE_REDIS_URL is not set: the Arq worker needs Redis")
+    interval = max(1, int(settings.worker.sweep_interval_seconds))
+    return {
+        "functions": FUNCTIONS,
+        "cron_jobs": [
+            cron(
+                sweep_ingest_jobs,
+                name="sweep_ingest_jobs",
+                second=set(range(0, 60, interval)),
+                run_at_startup=True,
+                unique=True,
+            )
+        ],
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": QUEUE_NAME,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "ctx": {"settings": settings},
+        "max_jobs": 4,
+        # Long batches are checkpointed; a timeout only bounds one run, which then resumes.
+        "job_timeout": 3600,
+        "keep_result": 60,
+    }
