@@ -163,3 +163,58 @@ def test_db_upgrade_migrates_postgresql(database_url: str) -> None:
 
 def test_journeyline_is_on_path() -> None:
     assert shutil.which("journeyline") or (Path(sys.executable).parent / "journeyline").exists()
+
+
+def test_import_backfills_a_jsonl_file_and_is_safe_to_run_again(workdir: Path) -> None:
+    env = clean_env(JOURNEYLINE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cli.db'}")
+    subprocess.run([*ENTRY, "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*ENTRY, "tenants", "create", "Backfill"],
+        cwd=workdir,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    lines = [
+        '{"event_type": "identify", "identity": "ann@x.io", "payload": {"plan": "pro"}}',
+        '{"type": "track", "action": "paid", "email": "ann@x.io", "messageId": "m-1"}',
+        "{broken json",
+        "",
+        '{"event_type": "teleport"}',
+        '{"event_type": "page", "anonymous_id": "v-1"}',
+    ]
+    source = workdir / "events.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+
+    def run_import() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*ENTRY, "import", str(source), "--tenant", "Backfill"],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    first = run_import()
+    assert first.returncode == 2, first.stdout + first.stderr  # some lines failed
+    assert "6 lines: 3 stored, 0 already there, 2 failed" in first.stdout
+    assert re.search(r"│\s*3\s*│\s*malformed_json", first.stdout)
+    assert re.search(r"│\s*5\s*│\s*invalid_payload", first.stdout)
+    again = run_import()
+    assert "6 lines: 0 stored, 3 already there, 2 failed" in again.stdout, again.stdout
+
+
+def test_import_names_an_unknown_tenant(workdir: Path) -> None:
+    env = clean_env(JOURNEYLINE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cli.db'}")
+    subprocess.run([*ENTRY, "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)
+    source = workdir / "events.jsonl"
+    source.write_text('{"event_type": "page", "anonymous_id": "v"}\n')
+    result = subprocess.run(
+        [*ENTRY, "import", str(source), "--tenant", "nobody"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "nobody" in result.stderr

@@ -84,3 +84,17 @@ async def context_for_tenant(
     if tenant is None:
         return None
     return build_context(tenant_id, key_kind, dict(tenant.settings or {}), settings)
+
+
+async def context_for_reference(
+    session: Session, reference: str, settings: Settings
+) -> TenantContext | None:
+    """An operator's context (secret) for a tenant named by id or by a name only it has."""
+    try:
+        tenant_id: uuid.UUID | None = uuid.UUID(reference)
+    except ValueError:
+        matches = await tenant_repo.find_tenant_ids_by_name(session, reference)
+        tenant_id = matches[0] if len(matches) == 1 else None
+    if tenant_id is None:
+        return None
+    return await context_for_tenant(session, tenant_id, "secret", settings)

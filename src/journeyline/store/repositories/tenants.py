@@ -66,3 +66,8 @@ async def count_tenants(session: AsyncSession) -> int:
 
 async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
     return await session.get(Tenant, tenant_id)
+
+
+async def find_tenant_ids_by_name(session: AsyncSession, name: str) -> list[uuid.UUID]:
+    statement = select(Tenant.id).where(Tenant.name == name).limit(2)
+    return list((await session.scalars(statement)).all())

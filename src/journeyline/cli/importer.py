@@ -1,0 +1,102 @@
+"""journeyline import FILE --tenant T: backfill JSONL through the bulk pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from journeyline.config import get_settings
+from journeyline.ingest.importer import ImportSummary, import_lines
+from journeyline.store.db import Database
+from journeyline.tenancy import service as tenancy
+
+SHOWN_FAILURES = 20
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with path.open("rb") as handle:
+        yield from enumerate(handle, start=1)
+
+
+async def run_import(
+    path: Path, tenant: str, dialect: Literal["keystone", "marketing"] | None, console: Console
+) -> ImportSummary:
+    settings = get_settings()
+    database = Database.from_url(settings.database_url)
+    try:
+        async with database.read() as session:
+            context = await tenancy.context_for_reference(session, tenant, settings)
+        if context is None:
+            raise typer.BadParameter(f"no single tenant has the id or name {tenant!r}")
+        events = TextColumn("{task.fields[events]:,} lines · {task.fields[rate]:,.0f} events/s")
+        with Progress(
+            TextColumn("[bold]importing"),
+            BarColumn(),
+            DownloadColumn(),
+            events,
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("import", total=path.stat().st_size, events=0, rate=0.0)
+            lines_done = 0
+
+            def on_chunk(lines: int, size: int) -> None:
+                nonlocal lines_done
+                lines_done += lines
+                elapsed = progress.tasks[task].elapsed or 1e-9
+                progress.update(task, advance=size, events=lines_done, rate=lines_done / elapsed)
+
+            return await import_lines(
+                database,
+                context,
+                numbered_lines(path),
+                dialect=dialect,
+                chunk_size=settings.worker.batch_chunk_size,
+                max_event_bytes=settings.limits.max_event_bytes,
+                on_chunk=on_chunk,
+            )
+    finally:
+        await database.dispose()
+
+
+def import_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSONL"),
+    tenant: str = typer.Option(..., "--tenant", help="The tenant's id or its (unique) name."),
+    dialect: str = typer.Option(
+        "auto", help="keystone, marketing, or auto (per line: `event_type` means Keystone)."
+    ),
+) -> None:
+    """Import events from a JSONL file. Safe to run again: imported events are not doubled."""
+    if dialect not in {"auto", "keystone", "marketing"}:
+        raise typer.BadParameter("--dialect is keystone, marketing or auto")
+    chosen: Literal["keystone", "marketing"] | None = (
+        None if dialect == "auto" else ("keystone" if dialect == "keystone" else "marketing")
+    )
+    console = Console(stderr=True)
+    summary = asyncio.run(run_import(path, tenant, chosen, console))
+    out = Console()
+    out.print(
+        f"{summary.lines:,} lines: {summary.stored:,} stored, {summary.duplicates:,} already "
+        f"there, {len(summary.failed):,} failed"
+    )
+    if summary.failed:
+        table = Table("line", "code", "message", title="failed lines")
+        for failed in summary.failed[:SHOWN_FAILURES]:
+            table.add_row(str(failed.line), failed.code, failed.message)
+        out.print(table)
+        if len(summary.failed) > SHOWN_FAILURES:
+            out.print(f"… and {len(summary.failed) - SHOWN_FAILURES:,} more")
+        raise typer.Exit(code=2)
