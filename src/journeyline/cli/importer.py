@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -32,7 +32,11 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 
 async def run_import(
-    path: Path, tenant: str, dialect: Literal["keystone", "marketing"] | None, console: Console
+    path: Path,
+    size: int,
+    tenant: str,
+    dialect: Literal["keystone", "marketing"] | None,
+    console: Console,
 ) -> ImportSummary:
     settings = get_settings()
     database = Database.from_url(settings.database_url)
@@ -50,7 +54,7 @@ async def run_import(
             TimeRemainingColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("import", total=path.stat().st_size, events=0, rate=0.0)
+            task = progress.add_task("import", total=size, events=0, rate=0.0)
             lines_done = 0
 
             def on_chunk(lines: int, size: int) -> None:
@@ -73,11 +77,13 @@ async def run_import(
 
 
 def import_command(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSONL"),
-    tenant: str = typer.Option(..., "--tenant", help="The tenant's id or its (unique) name."),
-    dialect: str = typer.Option(
-        "auto", help="keystone, marketing, or auto (per line: `event_type` means Keystone)."
-    ),
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A JSONL file.")
+    ],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's id or (unique) name.")],
+    dialect: Annotated[
+        str, typer.Option(help="keystone, marketing, or auto (per line: `event_type` = Keystone).")
+    ] = "auto",
 ) -> None:
     """Import events from a JSONL file. Safe to run again: imported events are not doubled."""
     if dialect not in {"auto", "keystone", "marketing"}:
@@ -86,7 +92,7 @@ def import_command(
         None if dialect == "auto" else ("keystone" if dialect == "keystone" else "marketing")
     )
     console = Console(stderr=True)
-    summary = asyncio.run(run_import(path, tenant, chosen, console))
+    summary = asyncio.run(run_import(path, path.stat().st_size, tenant, chosen, console))
     out = Console()
     out.print(
         f"{summary.lines:,} lines: {summary.stored:,} stored, {summary.duplicates:,} already "
