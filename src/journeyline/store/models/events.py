@@ -46,6 +46,9 @@ class Event(Base):
     raw_payload: Mapped[dict[str, Any] | None] = mapped_column(NullableJson, nullable=True)
     # The attribute patch the event applied, so projections can be rebuilt from the log.
     traits: Mapped[dict[str, Any] | None] = mapped_column(NullableJson, nullable=True)
+    # The identifiers the event presented, as sent (email, phone, external_id, profile_id), so
+    # that `rebuild` can resolve it again; anonymous and session ids have columns of their own.
+    identifiers: Mapped[dict[str, Any] | None] = mapped_column(NullableJson, nullable=True)
     external_event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     payload_hash: Mapped[str] = mapped_column(String(64))
     anonymous_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
