@@ -218,3 +218,36 @@ def test_import_names_an_unknown_tenant(workdir: Path) -> None:
     )
     assert result.returncode != 0
     assert "nobody" in result.stderr
+
+
+def test_rebuild_replays_a_tenants_log(workdir: Path) -> None:
+    env = clean_env(JOURNEYLINE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cli.db'}")
+    subprocess.run([*ENTRY, "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*ENTRY, "tenants", "create", "Replayed"],
+        cwd=workdir,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    source = workdir / "events.jsonl"
+    source.write_text(
+        '{"event_type": "page", "anonymous_id": "v-1"}\n'
+        '{"event_type": "identify", "anonymous_id": "v-1", "identity": "r@x.io"}\n'
+    )
+    subprocess.run(
+        [*ENTRY, "import", str(source), "--tenant", "Replayed"],
+        cwd=workdir,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [*ENTRY, "rebuild", "--tenant", "Replayed"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "replayed 2 events and 0 operator actions" in result.stdout

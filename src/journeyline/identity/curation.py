@@ -51,10 +51,17 @@ async def merge_profiles(
 
 
 async def unmerge_profile(
-    session: Session, tenant_id: uuid.UUID, into_id: uuid.UUID, merged_id: uuid.UUID, now: datetime
+    session: Session,
+    tenant_id: uuid.UUID,
+    into_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    now: datetime,
+    *,
+    log_through: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Reverse the merge of `merged_id` into `into_id`: the profile, its identifiers, the profiles
-    that had been merged into it, and attributes rebuilt from each side's own events."""
+    that had been merged into it, and attributes rebuilt from each side's own events (those up
+    to `log_through` when a rebuild replays the unmerge at its moment in the log)."""
     repo = ProfileRepository(session, tenant_id)
     into = await surviving_profile(repo, into_id)
     merged = await repo.get(merged_id)
@@ -81,9 +88,9 @@ async def unmerge_profile(
     if restored:
         await repo.update_profiles([{"id": pid, "merged_into": merged.id} for pid in restored])
 
-    await _rebuild(session, tenant_id, merged, [merged.id, *restored], now)
+    await _rebuild(session, tenant_id, merged, [merged.id, *restored], now, log_through)
     remaining = [into.id, *(pid for pid in await repo.merged_into(into.id) if pid != merged.id)]
-    await _rebuild(session, tenant_id, into, remaining, now)
+    await _rebuild(session, tenant_id, into, remaining, now, log_through)
     await repo.mark_unmerged(record.id, now)
     return merged.id
 
@@ -94,11 +101,14 @@ async def _rebuild(
     profile: Profile,
     family: list[uuid.UUID],
     now: datetime,
+    log_through: uuid.UUID | None,
 ) -> None:
     """Attributes, counts and first/last seen of `profile`, recomputed from its family's events."""
     events = EventRepository(session, tenant_id)
-    attributes, times = replay_attributes(await events.traits_for_profiles(family))
-    count, first, last = await events.stats_for_profiles(family)
+    attributes, times = replay_attributes(
+        await events.traits_for_profiles(family, through=log_through)
+    )
+    count, first, last = await events.stats_for_profiles(family, through=log_through)
     repo = ProfileRepository(session, tenant_id)
     strong = await repo.strong_counts([profile.id])
     status = "anchor" if strong.get(profile.id) else "shadow"

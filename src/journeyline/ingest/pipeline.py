@@ -7,7 +7,7 @@ through the same set-based steps: one dedupe query, one identifier lookup, multi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -196,6 +196,7 @@ def _resolve_and_project(
     outcome: EventOutcome,
     now: datetime,
     event_id: uuid.UUID,
+    new_id: Callable[[], uuid.UUID] = uuid7,
 ) -> None:
     event = item.event
     at = event.occurred_at or now
@@ -205,7 +206,7 @@ def _resolve_and_project(
         event_index=index,
         at=at,
         limits=context.limits,
-        new_id=uuid7,
+        new_id=new_id,
     )
     if resolution.error is not None:
         field_name = "customerId" if resolution.error == "profile_not_found" else None
@@ -246,6 +247,23 @@ def _resolve_and_project(
             )
 
 
+def presented_identifiers(event: CanonicalEvent) -> dict[str, Any] | None:
+    """The identifiers as sent, kept on the event so `rebuild` can resolve it again."""
+    presented: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("email", event.email),
+            ("phone", event.phone),
+            ("external_id", event.external_id),
+            ("profile_id", str(event.profile_id) if event.profile_id else None),
+        )
+        if value is not None
+    }
+    if event.allow_no_identity:
+        presented["allow_no_identity"] = True
+    return presented or None
+
+
 def _event_row(
     item: _Prepared, event_id: uuid.UUID, profile_id: uuid.UUID | None, now: datetime
 ) -> dict[str, Any]:
@@ -262,6 +280,7 @@ def _event_row(
         "payload": event.payload,
         "raw_payload": event.raw_payload,
         "traits": event.traits,
+        "identifiers": presented_identifiers(event),
         "external_event_id": item.external_event_id,
         "payload_hash": item.payload_hash,
         "anonymous_id": event.anonymous_id,
@@ -271,3 +290,45 @@ def _event_row(
         "occurred_at": event.occurred_at or now,
         "received_at": event.received_at,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """An event from the log, resolved again by `rebuild`: its id, and the profile it was
+    first attributed to (a profile it created gets that same id again)."""
+
+    event: CanonicalEvent
+    event_id: uuid.UUID
+    profile_id: uuid.UUID | None
+
+
+async def replay(
+    session: Session,
+    context: TenantContext,
+    items: Sequence[Replayed],
+    *,
+    used_ids: set[uuid.UUID],
+    now: datetime,
+) -> None:
+    """Resolve and project logged events again, in order, without deduplicating or appending
+    (they are in the log already). `used_ids` carries the profile ids handed out so far."""
+    prepared = [prepare(item.event, context) for item in items]
+    keys = {(i.kind, i.value) for item in prepared for i in item.identifiers}
+    explicit = {item.event.profile_id for item in items if item.event.profile_id is not None}
+    await identity_service.lock_identifiers(session, context.tenant_id, keys)
+    graph = await identity_service.load_graph(session, context.tenant_id, keys, explicit)
+    for index, (item, logged) in enumerate(zip(prepared, items, strict=True)):
+
+        def new_id(original: uuid.UUID | None = logged.profile_id) -> uuid.UUID:
+            if original is not None and original not in used_ids:
+                used_ids.add(original)
+                return original
+            return uuid7()
+
+        outcome = EventOutcome()
+        _resolve_and_project(
+            graph, context, item, index, outcome, now, logged.event_id, new_id=new_id
+        )
+    await identity_service.persist_graph(
+        session, context.tenant_id, graph, event_ids=[i.event_id for i in items], now=now
+    )

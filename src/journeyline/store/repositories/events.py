@@ -53,6 +53,18 @@ class EventRepository(TenantRepository):
                 insert(Event), [{**row, "tenant_id": self.tenant_id} for row in part]
             )
 
+    async def count(self) -> int:
+        statement = select(func.count()).select_from(Event).where(Event.tenant_id == self.tenant_id)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def log_page(self, after: uuid.UUID | None, limit: int) -> list[Event]:
+        """The log in the order it was written (UUIDv7 ids), keyset-paged."""
+        statement = select(Event).where(Event.tenant_id == self.tenant_id)
+        if after is not None:
+            statement = statement.where(Event.id > after)
+        statement = statement.order_by(Event.id).limit(limit)
+        return list((await self.session.scalars(statement)).all())
+
     async def page_for_profiles(
         self,
         profile_ids: Sequence[uuid.UUID],
@@ -73,8 +85,9 @@ class EventRepository(TenantRepository):
         return list((await self.session.scalars(statement)).all())
 
     async def traits_for_profiles(
-        self, profile_ids: Sequence[uuid.UUID]
+        self, profile_ids: Sequence[uuid.UUID], through: uuid.UUID | None = None
     ) -> list[tuple[dict[str, Any], datetime]]:
+        """The attribute patches of the profiles' events (up to event `through`, if given)."""
         statement = (
             select(Event.traits, Event.occurred_at)
             .where(
@@ -84,6 +97,8 @@ class EventRepository(TenantRepository):
             )
             .order_by(Event.occurred_at, Event.id)
         )
+        if through is not None:
+            statement = statement.where(Event.id <= through)
         return [(row[0], row[1]) for row in await self.session.execute(statement) if row[0]]
 
     async def ids_exist(self, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
@@ -93,12 +108,15 @@ class EventRepository(TenantRepository):
         return set((await self.session.scalars(statement)).all())
 
     async def stats_for_profiles(
-        self, profile_ids: Sequence[uuid.UUID]
+        self, profile_ids: Sequence[uuid.UUID], through: uuid.UUID | None = None
     ) -> tuple[int, datetime | None, datetime | None]:
-        """(event count, first occurred_at, last occurred_at) over the profiles' events."""
+        """(event count, first occurred_at, last occurred_at) over the profiles' events (up to
+        event `through`, if given)."""
         statement = select(
             func.count(), func.min(Event.occurred_at), func.max(Event.occurred_at)
         ).where(Event.tenant_id == self.tenant_id, Event.profile_id.in_(profile_ids))
+        if through is not None:
+            statement = statement.where(Event.id <= through)
         row = (await self.session.execute(statement)).one()
         return int(row[0]), _aware(row[1]), _aware(row[2])
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 
 from journeyline.store.models import (
     AttributeChange,
@@ -234,6 +234,25 @@ class ProfileRepository(TenantRepository):
             .where(ProfileMerge.tenant_id == self.tenant_id, ProfileMerge.id == merge_id)
             .values(unmerged_at=at)
         )
+
+    async def operator_actions(self) -> list[ProfileMerge]:
+        """Merges an operator made, and every merge that was undone: what `rebuild` must apply
+        again at its time (the log holds only events)."""
+        statement = (
+            select(ProfileMerge)
+            .where(
+                ProfileMerge.tenant_id == self.tenant_id,
+                or_(ProfileMerge.reason == "manual", ProfileMerge.unmerged_at.is_not(None)),
+            )
+            .order_by(ProfileMerge.merged_at, ProfileMerge.id)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def delete_projections(self) -> None:
+        """Every row derived from the tenant's log (profiles, identities, lineage, merges,
+        conflicts), before `rebuild` derives them again. Events are untouched."""
+        for model in (AttributeChange, IdentityConflict, ProfileMerge, Identity, Profile):
+            await self.session.execute(delete(model).where(model.tenant_id == self.tenant_id))
 
     async def add_conflicts(self, rows: Sequence[dict[str, Any]]) -> None:
         for part in slices(rows, 500):
