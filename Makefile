@@ -23,6 +23,9 @@ run: install
 
 dev: run
 
+worker: install
+	$(RUN) journeyline worker
+
 fmt: install
 	$(RUN) ruff format src tests bench
 	$(RUN) ruff check --fix src tests bench
