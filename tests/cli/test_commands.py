@@ -165,16 +165,18 @@ def test_journeyline_is_on_path() -> None:
     assert shutil.which("journeyline") or (Path(sys.executable).parent / "journeyline").exists()
 
 
-def test_import_backfills_a_jsonl_file_and_is_safe_to_run_again(workdir: Path) -> None:
+def migrated_with_tenant(workdir: Path, tenant: str) -> dict[str, str]:
+    """The environment of a fresh SQLite database at head holding one tenant."""
     env = clean_env(JOURNEYLINE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cli.db'}")
     subprocess.run([*ENTRY, "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)
     subprocess.run(
-        [*ENTRY, "tenants", "create", "Backfill"],
-        cwd=workdir,
-        env=env,
-        check=True,
-        capture_output=True,
+        [*ENTRY, "tenants", "create", tenant], cwd=workdir, env=env, check=True, capture_output=True
     )
+    return env
+
+
+def test_import_backfills_a_jsonl_file_and_is_safe_to_run_again(workdir: Path) -> None:
+    env = migrated_with_tenant(workdir, "Backfill")
     lines = [
         '{"event_type": "identify", "identity": "ann@x.io", "payload": {"plan": "pro"}}',
         '{"type": "track", "action": "paid", "email": "ann@x.io", "messageId": "m-1"}',
@@ -221,15 +223,7 @@ def test_import_names_an_unknown_tenant(workdir: Path) -> None:
 
 
 def test_rebuild_replays_a_tenants_log(workdir: Path) -> None:
-    env = clean_env(JOURNEYLINE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cli.db'}")
-    subprocess.run([*ENTRY, "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*ENTRY, "tenants", "create", "Replayed"],
-        cwd=workdir,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = migrated_with_tenant(workdir, "Replayed")
     source = workdir / "events.jsonl"
     source.write_text(
         '{"event_type": "page", "anonymous_id": "v-1"}\n'

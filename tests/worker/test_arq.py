@@ -15,19 +15,17 @@ import httpx
 import pytest
 from arq.worker import Worker
 from redis.asyncio import Redis
-from sqlalchemy import func, select
 
 from journeyline.app import create_app
 from journeyline.config import Settings, WorkerSettings
 from journeyline.ingest import batches
 from journeyline.ingest.batches import JobRef
 from journeyline.store.db import Database
-from journeyline.store.models import Event, IngestJob
-from journeyline.tenancy import service as tenancy
-from journeyline.tenancy.context import TenantContext, build_context
+from journeyline.store.models import IngestJob
 from journeyline.worker.jobs import sweep
 from journeyline.worker.settings import ArqQueue, worker_settings
 from tests.conftest import TenantKeys, make_tenant
+from tests.ingest.test_batches import new_job, stored_events
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -54,14 +52,6 @@ async def job_of(database: Database, ref: JobRef) -> IngestJob:
     job = await batches.get_job(database, ref.tenant_id, ref.job_id)
     assert job is not None
     return job
-
-
-async def events_of(database: Database, tenant_id: object) -> int:
-    async with database.read() as session:
-        total = await session.scalar(
-            select(func.count()).select_from(Event).where(Event.tenant_id == tenant_id)
-        )
-    return int(total or 0)
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
@@ -100,23 +90,10 @@ async def test_a_batch_posted_to_the_api_is_run_by_an_arq_worker(
     assert done.json()["stored"] == 250
 
 
-async def new_job(
-    database: Database, settings: Settings, count: int
-) -> tuple[TenantContext, JobRef]:
-    created = await database.run(lambda session: tenancy.create_tenant(session, "arq-job"))
-    context = build_context(created.tenant_id, "secret", {}, settings)
-    items = [
-        {"event_type": "track", "event_name": "Tick", "anonymous_id": f"a{i % 13}"}
-        for i in range(count)
-    ]
-    job_id = await batches.accept(database, context, items, dialect="keystone")
-    return context, JobRef(context.tenant_id, job_id)
-
-
 async def test_a_flushed_redis_loses_nothing_the_sweeper_enqueues_again(
     redis_settings: Settings, database: Database, redis_url: str
 ) -> None:
-    context, ref = await new_job(database, redis_settings, 120)
+    context, ref = await new_job(database, redis_settings, 120, "arq-flushed")
     queue = await ArqQueue.connect(redis_url)
     try:
         await queue.enqueue(ref)
@@ -135,7 +112,7 @@ async def test_a_flushed_redis_loses_nothing_the_sweeper_enqueues_again(
         await queue.close()
     job = await job_of(database, ref)
     assert (job.status, job.stored) == ("completed", 120)
-    assert await events_of(database, context.tenant_id) == 120
+    assert await stored_events(database, context) == 120
 
 
 def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -160,7 +137,7 @@ async def test_a_worker_killed_mid_batch_leaves_every_event_stored_once(
     redis_settings: Settings, database: Database, redis_url: str, tmp_path: Path
 ) -> None:
     # No message ids, no timestamps: only the checkpoints stand between a retry and duplicates.
-    context, ref = await new_job(database, redis_settings, 4000)
+    context, ref = await new_job(database, redis_settings, 4000, "arq-killed")
     queue = await ArqQueue.connect(redis_url)
     await queue.enqueue(ref)
     await queue.close()
@@ -193,4 +170,4 @@ async def test_a_worker_killed_mid_batch_leaves_every_event_stored_once(
     job = await job_of(database, ref)
     assert (job.stored, job.duplicates, job.failed, job.position) == (4000, 0, 0, 4000)
     assert job.attempts == 2
-    assert await events_of(database, context.tenant_id) == 4000, log.read_text()
+    assert await stored_events(database, context) == 4000, log.read_text()

@@ -18,10 +18,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from journeyline.cli.tenants import operating_on
 from journeyline.config import get_settings
 from journeyline.ingest.importer import ImportSummary, import_lines
-from journeyline.store.db import Database
-from journeyline.tenancy import service as tenancy
 
 SHOWN_FAILURES = 20
 
@@ -39,12 +38,7 @@ async def run_import(
     console: Console,
 ) -> ImportSummary:
     settings = get_settings()
-    database = Database.from_url(settings.database_url)
-    try:
-        async with database.read() as session:
-            context = await tenancy.context_for_reference(session, tenant, settings)
-        if context is None:
-            raise typer.BadParameter(f"no single tenant has the id or name {tenant!r}")
+    async with operating_on(tenant) as (database, context):
         events = TextColumn("{task.fields[events]:,} lines · {task.fields[rate]:,.0f} events/s")
         with Progress(
             TextColumn("[bold]importing"),
@@ -72,8 +66,6 @@ async def run_import(
                 max_event_bytes=settings.limits.max_event_bytes,
                 on_chunk=on_chunk,
             )
-    finally:
-        await database.dispose()
 
 
 def import_command(

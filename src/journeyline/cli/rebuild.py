@@ -9,20 +9,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from journeyline.cli.tenants import operating_on
 from journeyline.config import get_settings
 from journeyline.ingest.rebuild import RebuildSummary, log_length, rebuild_tenant
-from journeyline.store.db import Database
-from journeyline.tenancy import service as tenancy
 
 
 async def run_rebuild(tenant: str, console: Console) -> RebuildSummary:
     settings = get_settings()
-    database = Database.from_url(settings.database_url)
-    try:
-        async with database.read() as session:
-            context = await tenancy.context_for_reference(session, tenant, settings)
-        if context is None:
-            raise typer.BadParameter(f"no single tenant has the id or name {tenant!r}")
+    async with operating_on(tenant) as (database, context):
         total = await log_length(database, context)
         with Progress(
             TextColumn("[bold]replaying"),
@@ -38,8 +32,6 @@ async def run_rebuild(tenant: str, console: Console) -> RebuildSummary:
                 chunk_size=settings.worker.batch_chunk_size,
                 on_chunk=lambda done: progress.update(task, advance=done),
             )
-    finally:
-        await database.dispose()
 
 
 def rebuild_command(

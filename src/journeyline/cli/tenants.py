@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import typer
 
 from journeyline.config import get_settings
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
+from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.service import CreatedTenant
 
 app = typer.Typer(help="Tenants and their keys.", no_args_is_help=True)
+
+
+@asynccontextmanager
+async def operating_on(reference: str) -> AsyncIterator[tuple[Database, TenantContext]]:
+    """The database and an operator's context for the tenant named by id or unique name."""
+    settings = get_settings()
+    database = Database.from_url(settings.database_url)
+    try:
+        async with database.read() as session:
+            context = await tenancy.context_for_reference(session, reference, settings)
+        if context is None:
+            raise typer.BadParameter(f"no single tenant has the id or name {reference!r}")
+        yield database, context
+    finally:
+        await database.dispose()
 
 
 async def create(database_url: str, name: str) -> CreatedTenant:
