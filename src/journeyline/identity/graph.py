@@ -79,12 +79,17 @@ class IdentityGraph:
     owners: dict[IdentityKey, uuid.UUID]
     profiles: dict[uuid.UUID, ProfileState]
     initial_owners: dict[IdentityKey, uuid.UUID] = field(init=False)
+    # The reverse of `owners`, so a merge moves a profile's keys without scanning every key.
+    keys_of: dict[uuid.UUID, set[IdentityKey]] = field(init=False)
     merges: list[MergeRecord] = field(default_factory=list)
     conflicts: list[ConflictRecord] = field(default_factory=list)
     lineage: list[LineageEntry] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.initial_owners = dict(self.owners)
+        self.keys_of = {}
+        for key, owner in self.owners.items():
+            self.keys_of.setdefault(owner, set()).add(key)
 
     def survivor(self, profile_id: uuid.UUID) -> uuid.UUID:
         seen = 0
@@ -119,10 +124,22 @@ class IdentityGraph:
         return state
 
     def assign(self, key: IdentityKey, profile_id: uuid.UUID, *, is_strong: bool) -> None:
+        previous = self.owners.get(key)
+        if previous is not None:
+            self.keys_of.get(previous, set()).discard(key)
         self.owners[key] = profile_id
+        self.keys_of.setdefault(profile_id, set()).add(key)
         if is_strong:
             state = self.profiles[profile_id]
             state.counts[key[0]] = state.counts.get(key[0], 0) + 1
+
+    def move_all(self, from_id: uuid.UUID, into_id: uuid.UUID) -> tuple[IdentityKey, ...]:
+        """Give every key of `from_id` to `into_id`; returns the moved keys, sorted."""
+        moved = self.keys_of.pop(from_id, set())
+        for key in moved:
+            self.owners[key] = into_id
+        self.keys_of.setdefault(into_id, set()).update(moved)
+        return tuple(sorted(moved))
 
     def identity_changes(self) -> tuple[dict[IdentityKey, uuid.UUID], dict[IdentityKey, uuid.UUID]]:
         """(identifiers to insert, identifiers whose owner changed) since the graph was loaded."""

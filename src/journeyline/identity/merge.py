@@ -29,9 +29,7 @@ def collapse(
     if source.status == "merged" or target.status == "merged":
         raise MergeConflict("only surviving profiles can be merged")
 
-    moved = tuple(sorted(key for key, owner in graph.owners.items() if owner == from_id))
-    for key in moved:
-        graph.owners[key] = into_id
+    moved = graph.move_all(from_id, into_id)
     for kind, count in source.counts.items():
         target.counts[kind] = target.counts.get(kind, 0) + count
     source.counts = {}

@@ -93,30 +93,7 @@ async def persist_graph(
     ]
     await repo.insert_profiles(new_rows)
 
-    for merge in graph.merges:
-        stored = await repo.identities_of([merge.from_profile_id])
-        identities = sorted({(row.kind, row.value) for row in stored} | set(merge.identities))
-        repointed = sorted(
-            {*(await repo.merged_into(merge.from_profile_id)), *merge.repointed}, key=str
-        )
-        await repo.reassign_all_identities(merge.from_profile_id, merge.into_profile_id)
-        await repo.repoint_merged(merge.from_profile_id, merge.into_profile_id)
-        event_id = event_ids[merge.event_index] if merge.event_index is not None else None
-        await repo.add_merge(
-            {
-                "id": uuid7(),
-                "from_profile_id": merge.from_profile_id,
-                "into_profile_id": merge.into_profile_id,
-                "reason": merge.reason,
-                "event_id": event_id,
-                "merged_at": merge.at,
-                "journal": {
-                    "identities": [list(key) for key in identities],
-                    "repointed": [str(profile_id) for profile_id in repointed],
-                    "from_status": merge.from_status,
-                },
-            }
-        )
+    await _persist_merges(repo, graph, event_ids)
 
     inserts, moves = graph.identity_changes()
     await repo.insert_identities(inserts, now)
@@ -161,3 +138,43 @@ async def persist_graph(
             for conflict in graph.conflicts
         ]
     )
+
+
+async def _persist_merges(
+    repo: ProfileRepository, graph: IdentityGraph, event_ids: Sequence[uuid.UUID | None]
+) -> None:
+    """The chunk's merges, in order, in a fixed number of statements. Each journal records
+    what the merged profile held in storage at its merge (including what earlier merges of the
+    chunk moved onto it) plus what this chunk gave it, so that unmerge can hand it all back."""
+    if not graph.merges:
+        return
+    involved = {m.from_profile_id for m in graph.merges} | {m.into_profile_id for m in graph.merges}
+    stored_keys = await repo.identities_by_profile(involved)
+    children = await repo.children_by_parent(involved)
+    rows: list[dict[str, object]] = []
+    for merge in graph.merges:
+        held = stored_keys.pop(merge.from_profile_id, set())
+        identities = sorted(held | set(merge.identities))
+        stored_keys.setdefault(merge.into_profile_id, set()).update(held)
+        repointed_here = children.pop(merge.from_profile_id, set())
+        repointed = sorted(repointed_here | set(merge.repointed), key=str)
+        children.setdefault(merge.into_profile_id, set()).update(repointed_here)
+        rows.append(
+            {
+                "id": uuid7(),
+                "from_profile_id": merge.from_profile_id,
+                "into_profile_id": merge.into_profile_id,
+                "reason": merge.reason,
+                "event_id": event_ids[merge.event_index] if merge.event_index is not None else None,
+                "merged_at": merge.at,
+                "journal": {
+                    "identities": [list(key) for key in identities],
+                    "repointed": [str(profile_id) for profile_id in repointed],
+                    "from_status": merge.from_status,
+                },
+            }
+        )
+    pairs = [(m.from_profile_id, m.into_profile_id) for m in graph.merges]
+    await repo.reassign_identities_in_order(pairs)
+    await repo.repoint_merged_in_order(pairs)
+    await repo.add_merges(rows)

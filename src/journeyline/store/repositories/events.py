@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select, text
 
 from journeyline.store.models import Event
-from journeyline.store.repositories.scoped import TenantRepository, slices
+from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,28 @@ class StoredEventRef:
     event_id: uuid.UUID
     profile_id: uuid.UUID | None
     payload_hash: str
+
+
+# On PostgreSQL the lookup is one index probe per id, whatever the statistics say: with a plain
+# `external_event_id IN (...)` and stale statistics (a fresh table under a bulk load, before
+# autovacuum's first ANALYZE) the planner may apply the list as a filter over every event of the
+# tenant and source, which makes a backfill quadratic. LATERAL with equality on the whole unique
+# key, fenced by OFFSET 0 so the planner cannot flatten it back into that filter, leaves it no
+# such choice.
+_PG_DEDUPE = text(
+    """
+    SELECT e.source, e.external_event_id, e.id, e.profile_id, e.payload_hash
+    FROM unnest(CAST(:ids AS varchar[])) AS wanted(external_event_id)
+    CROSS JOIN LATERAL (
+        SELECT source, external_event_id, id, profile_id, payload_hash
+        FROM events
+        WHERE tenant_id = :tenant_id
+          AND source = :source
+          AND external_event_id = wanted.external_event_id
+        OFFSET 0
+    ) AS e
+    """
+)
 
 
 class EventRepository(TenantRepository):
@@ -30,27 +52,36 @@ class EventRepository(TenantRepository):
         for source, external_id in set(keys):
             by_source.setdefault(source, []).append(external_id)
         found: dict[tuple[str, str], StoredEventRef] = {}
+        is_postgres = self.session.get_bind().dialect.name == "postgresql"
         for source, external_ids in by_source.items():
             for part in slices(external_ids):
-                statement = select(
-                    Event.source,
-                    Event.external_event_id,
-                    Event.id,
-                    Event.profile_id,
-                    Event.payload_hash,
-                ).where(
-                    Event.tenant_id == self.tenant_id,
-                    Event.source == source,
-                    Event.external_event_id.in_(part),
-                )
-                for row in await self.session.execute(statement):
+                if is_postgres:
+                    rows = await self.session.execute(
+                        _PG_DEDUPE,
+                        {"tenant_id": self.tenant_id, "source": source, "ids": list(part)},
+                    )
+                else:
+                    rows = await self.session.execute(
+                        select(
+                            Event.source,
+                            Event.external_event_id,
+                            Event.id,
+                            Event.profile_id,
+                            Event.payload_hash,
+                        ).where(
+                            Event.tenant_id == self.tenant_id,
+                            Event.source == source,
+                            Event.external_event_id.in_(part),
+                        )
+                    )
+                for row in rows:
                     found[(row[0], str(row[1]))] = StoredEventRef(row[2], row[3], row[4])
         return found
 
     async def append(self, rows: Sequence[dict[str, Any]]) -> None:
         for part in slices(rows, 500):
             await self.session.execute(
-                insert(Event), [{**row, "tenant_id": self.tenant_id} for row in part]
+                insert(table_of(Event)), [{**row, "tenant_id": self.tenant_id} for row in part]
             )
 
     async def count(self) -> int:

@@ -7,7 +7,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from journeyline.store.models import (
     AttributeChange,
@@ -16,9 +26,12 @@ from journeyline.store.models import (
     Profile,
     ProfileMerge,
 )
-from journeyline.store.repositories.scoped import TenantRepository, slices
+from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
 STRONG = ("email", "phone", "external_id")
+# The Core tables, for executemany UPDATEs keyed on other columns than the primary key.
+IDENTITIES = table_of(Identity)
+PROFILES = table_of(Profile)
 
 
 class ProfileRepository(TenantRepository):
@@ -94,26 +107,61 @@ class ProfileRepository(TenantRepository):
             for (kind, value), owner in owners.items()
         ]
         for part in slices(rows, 1000):
-            await self.session.execute(insert(Identity), list(part))
+            await self.session.execute(insert(table_of(Identity)), list(part))
 
     async def move_identities(self, owners: dict[tuple[str, str], uuid.UUID]) -> None:
-        for (kind, value), owner in owners.items():
-            await self.session.execute(
-                update(Identity)
-                .where(
-                    Identity.tenant_id == self.tenant_id,
-                    Identity.kind == kind,
-                    Identity.value == value,
-                )
-                .values(profile_id=owner)
+        """New owners for existing identifiers: one executemany, not a statement each."""
+        if not owners:
+            return
+        table = IDENTITIES
+        statement = (
+            update(table)
+            .where(
+                table.c.tenant_id == self.tenant_id,
+                table.c.kind == bindparam("b_kind"),
+                table.c.value == bindparam("b_value"),
             )
+            .values(profile_id=bindparam("b_owner"))
+        )
+        await self.session.execute(
+            statement,
+            [
+                {"b_kind": kind, "b_value": value, "b_owner": owner}
+                for (kind, value), owner in owners.items()
+            ],
+        )
 
     async def reassign_all_identities(self, from_id: uuid.UUID, into_id: uuid.UUID) -> None:
-        await self.session.execute(
-            update(Identity)
-            .where(Identity.tenant_id == self.tenant_id, Identity.profile_id == from_id)
-            .values(profile_id=into_id)
+        await self.reassign_identities_in_order([(from_id, into_id)])
+
+    async def reassign_identities_in_order(
+        self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> None:
+        """Every identifier of each `from` profile to its `into` profile, pair after pair (a
+        chain A->B, B->C ends with A's identifiers on C), in one executemany."""
+        if not pairs:
+            return
+        table = IDENTITIES
+        statement = (
+            update(table)
+            .where(table.c.tenant_id == self.tenant_id, table.c.profile_id == bindparam("b_from"))
+            .values(profile_id=bindparam("b_into"))
         )
+        await self.session.execute(
+            statement, [{"b_from": from_id, "b_into": into_id} for from_id, into_id in pairs]
+        )
+
+    async def identities_by_profile(
+        self, profile_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, set[tuple[str, str]]]:
+        found: dict[uuid.UUID, set[tuple[str, str]]] = {}
+        for part in slices(sorted(set(profile_ids), key=str)):
+            statement = select(Identity.profile_id, Identity.kind, Identity.value).where(
+                Identity.tenant_id == self.tenant_id, Identity.profile_id.in_(part)
+            )
+            for profile_id, kind, value in await self.session.execute(statement):
+                found.setdefault(profile_id, set()).add((kind, value))
+        return found
 
     async def find_owner(self, kind: str, value: str) -> uuid.UUID | None:
         statement = select(Identity.profile_id).where(
@@ -145,17 +193,38 @@ class ProfileRepository(TenantRepository):
         )
         return list((await self.session.scalars(statement)).all())
 
-    async def repoint_merged(self, from_id: uuid.UUID, into_id: uuid.UUID) -> None:
+    async def children_by_parent(
+        self, profile_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, set[uuid.UUID]]:
+        """The profiles merged into each of `profile_ids`, as stored."""
+        found: dict[uuid.UUID, set[uuid.UUID]] = {}
+        for part in slices(sorted(set(profile_ids), key=str)):
+            statement = select(Profile.merged_into, Profile.id).where(
+                Profile.tenant_id == self.tenant_id, Profile.merged_into.in_(part)
+            )
+            for parent, child in await self.session.execute(statement):
+                if parent is not None:
+                    found.setdefault(parent, set()).add(child)
+        return found
+
+    async def repoint_merged_in_order(self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """Profiles merged into each `from` now point at its `into`, pair after pair."""
+        if not pairs:
+            return
+        table = PROFILES
+        statement = (
+            update(table)
+            .where(table.c.tenant_id == self.tenant_id, table.c.merged_into == bindparam("b_from"))
+            .values(merged_into=bindparam("b_into"))
+        )
         await self.session.execute(
-            update(Profile)
-            .where(Profile.tenant_id == self.tenant_id, Profile.merged_into == from_id)
-            .values(merged_into=into_id)
+            statement, [{"b_from": from_id, "b_into": into_id} for from_id, into_id in pairs]
         )
 
     async def insert_profiles(self, rows: Sequence[dict[str, Any]]) -> None:
         for part in slices(rows, 500):
             await self.session.execute(
-                insert(Profile), [{**row, "tenant_id": self.tenant_id} for row in part]
+                insert(table_of(Profile)), [{**row, "tenant_id": self.tenant_id} for row in part]
             )
 
     async def update_profiles(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -184,7 +253,8 @@ class ProfileRepository(TenantRepository):
     async def add_attribute_changes(self, rows: Sequence[dict[str, Any]]) -> None:
         for part in slices(rows, 500):
             await self.session.execute(
-                insert(AttributeChange), [{**row, "tenant_id": self.tenant_id} for row in part]
+                insert(table_of(AttributeChange)),
+                [{**row, "tenant_id": self.tenant_id} for row in part],
             )
 
     async def lineage(self, profile_ids: Sequence[uuid.UUID], limit: int) -> list[AttributeChange]:
@@ -199,8 +269,12 @@ class ProfileRepository(TenantRepository):
         )
         return list((await self.session.scalars(statement)).all())
 
-    async def add_merge(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(ProfileMerge), [{**row, "tenant_id": self.tenant_id}])
+    async def add_merges(self, rows: Sequence[dict[str, Any]]) -> None:
+        for part in slices(rows, 500):
+            await self.session.execute(
+                insert(table_of(ProfileMerge)),
+                [{**row, "tenant_id": self.tenant_id} for row in part],
+            )
 
     async def merges_involving(self, profile_ids: Sequence[uuid.UUID]) -> list[ProfileMerge]:
         statement = (
@@ -257,7 +331,8 @@ class ProfileRepository(TenantRepository):
     async def add_conflicts(self, rows: Sequence[dict[str, Any]]) -> None:
         for part in slices(rows, 500):
             await self.session.execute(
-                insert(IdentityConflict), [{**row, "tenant_id": self.tenant_id} for row in part]
+                insert(table_of(IdentityConflict)),
+                [{**row, "tenant_id": self.tenant_id} for row in part],
             )
 
     async def conflicts_page(
