@@ -84,3 +84,41 @@ async def test_statement_count_does_not_grow_with_the_chunk(
     one = await count_statements(database, settings, 1, "s1")
     many = await count_statements(database, settings, 200, "s200")
     assert len(many) <= len(one) + 2
+
+
+def identify(tag: str, **identifiers: str) -> CanonicalEvent:
+    return CanonicalEvent(
+        event_type="identified",
+        event_name=tag,
+        source_type="internal",
+        source="api",
+        received_at=NOW,
+        traits={"tag": tag},
+        **identifiers,  # type: ignore[arg-type]  # only identifier fields are passed
+    )
+
+
+async def merge_statements(database: Database, settings: Settings, merges: int) -> list[str]:
+    """Statements of one chunk in which `merges` shadows each meet their anchor."""
+    context = await context_for(database, settings)
+    setup = [identify("shadow", anonymous_id=f"m{merges}-a{i}") for i in range(merges)]
+    setup += [identify("anchor", email=f"m{merges}-{i}@x.io") for i in range(merges)]
+    await database.run(lambda session: pipeline.process(session, context, setup, now=NOW))
+    meeting = [
+        identify("meet", anonymous_id=f"m{merges}-a{i}", email=f"m{merges}-{i}@x.io")
+        for i in range(merges)
+    ]
+    with recorded(database) as statements:
+        outcomes = await database.run(
+            lambda session: pipeline.process(session, context, meeting, now=NOW)
+        )
+    assert all(len(outcome.merged_profile_ids) == 1 for outcome in outcomes)
+    return statements
+
+
+async def test_merges_cost_the_same_statements_whether_one_or_fifty(
+    database: Database, settings: Settings
+) -> None:
+    one = await merge_statements(database, settings, 1)
+    fifty = await merge_statements(database, settings, 50)
+    assert len(fifty) == len(one)
