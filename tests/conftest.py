@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from journeyline.api.state import AppState
 from journeyline.app import create_app
-from journeyline.config import Settings
+from journeyline.config import Settings, WorkerSettings
 from journeyline.store import migrate
 from journeyline.store.db import Database
 
@@ -88,7 +88,14 @@ def is_postgres(database_url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, key_cache_seconds=0.0)
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        key_cache_seconds=0.0,
+        # The session app's embedded worker sweeps once at start, then not again: tests that
+        # stage orphaned or half-run jobs must not have them taken from under them.
+        worker=WorkerSettings(sweep_interval_seconds=24 * 3600),
+    )
 
 
 @pytest.fixture(scope="session")
