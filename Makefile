@@ -12,7 +12,7 @@ PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: install run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check
+.PHONY: install run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check bench
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -60,3 +60,9 @@ test-pg: install
 test: test-sqlite test-pg
 
 check: lint typecheck imports migrations-check test
+
+# The benchmark harness (bench/README.md): baselines, sync ingest, batch drain, merge cost.
+# Needs the PostgreSQL and Redis above; `make bench BENCH_ARGS=--quick` for a smoke run.
+BENCH_ARGS ?=
+bench: install
+	$(RUN) python -m bench $(BENCH_ARGS)

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import event
 
 from journeyline.config import Settings
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.store.db import Database
+from journeyline.store.db import Database, recorded_statements
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext, build_context
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
-
-
-@contextmanager
-def recorded(database: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
 
 
 def chunk(size: int, tag: str) -> list[CanonicalEvent]:
@@ -59,7 +40,7 @@ async def count_statements(
 ) -> list[str]:
     context = await context_for(database, settings)
     events = chunk(size, tag)
-    with recorded(database) as statements:
+    with recorded_statements(database) as statements:
         await database.run(lambda session: pipeline.process(session, context, events, now=NOW))
     return statements
 
@@ -108,7 +89,7 @@ async def merge_statements(database: Database, settings: Settings, merges: int) 
         identify("meet", anonymous_id=f"m{merges}-a{i}", email=f"m{merges}-{i}@x.io")
         for i in range(merges)
     ]
-    with recorded(database) as statements:
+    with recorded_statements(database) as statements:
         outcomes = await database.run(
             lambda session: pipeline.process(session, context, meeting, now=NOW)
         )
