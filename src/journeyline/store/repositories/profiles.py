@@ -131,9 +131,6 @@ class ProfileRepository(TenantRepository):
             ],
         )
 
-    async def reassign_all_identities(self, from_id: uuid.UUID, into_id: uuid.UUID) -> None:
-        await self.reassign_identities_in_order([(from_id, into_id)])
-
     async def reassign_identities_in_order(
         self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
     ) -> None:
