@@ -12,11 +12,21 @@ PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: install run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check bench
+# apt needs root: sudo when not already root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check bench
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
+
+# Debian's Chromium for the browser tests: Playwright for Python drives it and never downloads a
+# browser of its own (it cannot here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 run: install
 	$(RUN) journeyline serve
@@ -48,7 +58,7 @@ migrations-check: install
 	$(RUN) python -m tests.migrations_check sqlite
 	$(RUN) python -m tests.migrations_check postgres "$(PG_TEST_URL)"
 
-test-sqlite: install
+test-sqlite: install browser
 	env -u JOURNEYLINE_TEST_DATABASE_URL -u JOURNEYLINE_TEST_REDIS_URL $(RUN) pytest $(PYTEST_ARGS)
 
 # PostgreSQL and Redis: the production shape.

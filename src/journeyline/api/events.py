@@ -19,6 +19,9 @@ from journeyline.ingest.pipeline import EventOutcome
 
 router = APIRouter(tags=["native"])
 
+# A public key may send MarketingEvents from a page, so the route answers CORS (api/cors.py).
+PUBLIC_PATHS = ("/v1/events",)
+
 
 class EventResult(BaseModel):
     event_id: uuid.UUID | None
@@ -56,7 +59,7 @@ def _result(outcome: EventOutcome) -> dict[str, Any]:
 
 
 @router.post(
-    "/v1/events",
+    PUBLIC_PATHS[0],
     response_model=None,
     responses={200: {"model": EventResults}},
     openapi_extra={

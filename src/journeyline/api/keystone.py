@@ -19,6 +19,9 @@ from journeyline.ingest.pipeline import EventOutcome
 
 router = APIRouter(tags=["keystone"])
 
+# Browser-facing (a public key may call them): they answer CORS (api/cors.py).
+PUBLIC_PATHS = ("/ingest", "/api/ingest")
+
 
 class IngestResult(BaseModel):
     status: str = "ok"
@@ -71,7 +74,7 @@ async def ingest(request: Request, context: WriterDep, state: StateDep) -> Orjso
     return OrjsonResponse(_result(outcomes[0]))
 
 
-for path in ("/ingest", "/api/ingest"):
+for path in PUBLIC_PATHS:
     router.add_api_route(
         path,
         ingest,

@@ -1,0 +1,1 @@
+/* journeyline browser tracker: placeholder until the tracker lands. */
