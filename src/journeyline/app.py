@@ -8,7 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from journeyline import __version__
-from journeyline.api import admin, batches, events, health, keystone, profiles, tracker
+from journeyline.api import (
+    admin,
+    batches,
+    events,
+    health,
+    keystone,
+    profiles,
+    tracker,
+    trackmate,
+)
 from journeyline.api.cors import PublicCors
 from journeyline.api.handlers import install_error_handlers
 from journeyline.api.state import AppState
@@ -61,8 +70,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, admin, keystone, batches, events, profiles, tracker):
+    for module in (health, admin, keystone, trackmate, batches, events, profiles, tracker):
         app.include_router(module.router)
-    public = (*keystone.PUBLIC_PATHS, *events.PUBLIC_PATHS, *tracker.PUBLIC_PATHS)
+    public = (
+        *keystone.PUBLIC_PATHS,
+        *trackmate.PUBLIC_PATHS,
+        *events.PUBLIC_PATHS,
+        *tracker.PUBLIC_PATHS,
+    )
     app.add_middleware(PublicCors, public_paths=public)
     return app

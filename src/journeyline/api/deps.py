@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from journeyline.api.state import AppState
 from journeyline.config import Settings
-from journeyline.errors import Forbidden, Unauthorized
+from journeyline.errors import Forbidden, InvalidPayload, Unauthorized
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext, build_context
@@ -70,12 +70,51 @@ async def any_key(request: Request, state: StateDep) -> TenantContext:
     return await authenticate(state, presented_key(request))
 
 
-async def secret_key(request: Request, state: StateDep) -> TenantContext:
-    """A secret key only: server writes, reads, administration of the tenant."""
-    context = await authenticate(state, presented_key(request))
+def _secret_only(context: TenantContext) -> TenantContext:
     if not context.is_secret:
         raise Forbidden("this route needs a secret key (sk_…); a public key may only send events")
     return context
+
+
+async def secret_key(request: Request, state: StateDep) -> TenantContext:
+    """A secret key only: server writes, reads, administration of the tenant."""
+    return _secret_only(await authenticate(state, presented_key(request)))
+
+
+async def company(state: AppState, body: dict[str, object]) -> TenantContext:
+    """TrackMate's public routes: `company_id` in the body is the tenant's public key."""
+    company_id = body.get("company_id")
+    if not isinstance(company_id, str) or not company_id.strip():
+        raise Unauthorized("company_id is required: the tenant's public key (pk_…)")
+    context = await authenticate(state, company_id.strip())
+    if context.is_secret:
+        raise Unauthorized(
+            "company_id must be the tenant's public key (pk_…); never put a secret key in a page"
+        )
+    return context
+
+
+async def company_of_secret(
+    state: AppState, context: TenantContext, body: dict[str, object]
+) -> None:
+    """TrackMate's server route: the body's `company_id` must name the key's own tenant."""
+    company_id = body.get("company_id")
+    if not isinstance(company_id, str) or not company_id.strip():
+        raise InvalidPayload("company_id is required: the tenant's public key", field="company_id")
+    try:
+        named = await authenticate(state, company_id.strip())
+    except Unauthorized:
+        named = None
+    if named is None or named.tenant_id != context.tenant_id:
+        raise Forbidden("company_id is not the tenant of this API key")
+
+
+async def trackmate_secret_key(request: Request, state: StateDep) -> TenantContext:
+    """A secret key in `X-TrackMate-API-Key` (TrackMate's header) or the usual places."""
+    header = request.headers.get("x-trackmate-api-key")
+    return _secret_only(
+        await authenticate(state, header.strip() if header else presented_key(request))
+    )
 
 
 async def admin_token(request: Request, state: StateDep) -> None:
@@ -93,3 +132,4 @@ async def admin_token(request: Request, state: StateDep) -> None:
 WriterDep = Annotated[TenantContext, Depends(any_key)]
 SecretDep = Annotated[TenantContext, Depends(secret_key)]
 AdminDep = Annotated[None, Depends(admin_token)]
+TrackMateSecretDep = Annotated[TenantContext, Depends(trackmate_secret_key)]

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
-from journeyline.api.ingest_common import EventRejected, unwrap
+from journeyline.api.ingest_common import unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.marketing import MarketingEvent
@@ -79,5 +79,5 @@ async def post_events(request: Request, context: WriterDep, state: StateDep) -> 
     adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if not is_list and outcomes[0].error is not None:
-        raise EventRejected(outcomes[0])
+        raise ingest_service.EventRejected(outcomes[0])
     return OrjsonResponse({"results": [_result(outcome) for outcome in outcomes]})

@@ -1,20 +1,8 @@
-"""Shared by the ingest routes: unwrapping a single-or-list body, and errors for one event."""
+"""Shared by the ingest routes: unwrapping a single-or-list body."""
 
 from __future__ import annotations
 
-from journeyline.errors import InvalidPayload, JourneylineError, PayloadTooLarge
-from journeyline.ingest.pipeline import EventOutcome
-
-
-class EventRejected(JourneylineError):
-    """A single-event request whose event failed: its own status and error body."""
-
-    def __init__(self, outcome: EventOutcome) -> None:
-        error = outcome.error or {}
-        super().__init__(str(error.get("message", "the event was rejected")))
-        self.status_code = outcome.error_status
-        self.code = str(error.get("code", "invalid_payload"))
-        self.field = error.get("field")
+from journeyline.errors import InvalidPayload, PayloadTooLarge
 
 
 def unwrap(body: object, list_key: str, limit: int) -> tuple[list[object], bool]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
-from journeyline.api.ingest_common import EventRejected, unwrap
+from journeyline.api.ingest_common import unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.keystone import KeystoneEvent
@@ -70,7 +70,7 @@ async def ingest(request: Request, context: WriterDep, state: StateDep) -> Orjso
     if is_list:
         return OrjsonResponse({"status": "ok", "results": [_result(o) for o in outcomes]})
     if outcomes[0].error is not None:
-        raise EventRejected(outcomes[0])
+        raise ingest_service.EventRejected(outcomes[0])
     return OrjsonResponse(_result(outcomes[0]))
 
 

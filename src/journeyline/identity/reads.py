@@ -107,6 +107,44 @@ async def profile_events(
     return page, after
 
 
+async def profile_timeline(
+    session: Session,
+    tenant_id: uuid.UUID,
+    profile_id: uuid.UUID,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> tuple[ProfileView, list[Event], tuple[datetime, uuid.UUID] | None]:
+    """The profile and its complete timeline (its own events and those of every profile merged
+    into it, client and server together), oldest first."""
+    repo = ProfileRepository(session, tenant_id)
+    survivor = await surviving_profile(repo, profile_id)
+    view = await _view(repo, survivor)
+    family = [survivor.id, *view.merged_from]
+    rows = await EventRepository(session, tenant_id).page_for_profiles(
+        family, limit=limit + 1, before=after, oldest_first=True
+    )
+    page = rows[:limit]
+    following = (page[-1].occurred_at, page[-1].id) if len(rows) > limit else None
+    return view, page, following
+
+
+async def linked_session_events(
+    session: Session,
+    tenant_id: uuid.UUID,
+    profile_id: uuid.UUID,
+    session_id: str,
+    *,
+    before: uuid.UUID,
+) -> int:
+    """How many events of the session, logged before event `before`, are on the profile's
+    timeline (TrackMate's `linkedEvents`)."""
+    family = await _family(session, tenant_id, profile_id)
+    return await EventRepository(session, tenant_id).count_session_events(
+        family, session_id, before=before
+    )
+
+
 async def profile_lineage(
     session: Session, tenant_id: uuid.UUID, profile_id: uuid.UUID, *, limit: int
 ) -> list[AttributeChange]:

@@ -47,6 +47,8 @@ class EventOutcome:
     matched_by: str | None = None
     confidence: float | None = None
     created_profile: bool = False
+    # The profile holds a strong identifier (it is a known person, not an anonymous shadow).
+    anchored: bool = False
     merged_profile_ids: list[uuid.UUID] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
@@ -179,8 +181,11 @@ async def process(
                 outcome.duplicate, outcome.conflicting_duplicate = False, False
                 outcome.error, outcome.error_status = dict(first.error), first.error_status
             outcome.event_id, outcome.profile_id = first.event_id, first.profile_id
+            outcome.anchored = first.anchored
         elif outcome.duplicate and outcome.profile_id is not None:
             outcome.profile_id = graph.survivor(outcome.profile_id)
+            survivor = graph.profiles.get(outcome.profile_id)
+            outcome.anchored = survivor is not None and survivor.status == "anchor"
 
     # 3. Append to the log and 4. persist the projection plan.
     await identity_service.persist_graph(session, tenant_id, graph, event_ids=event_ids, now=now)
@@ -236,6 +241,7 @@ def _resolve_and_project(
     if resolution.profile_id is None:
         return
     state = graph.profiles[resolution.profile_id]
+    outcome.anchored = state.status == "anchor"
     state.see(at)
     if event.traits:
         result = merge_attributes(state.attributes, state.times, event.traits, at)

@@ -21,6 +21,17 @@ from journeyline.tenancy.context import TenantContext
 Adapted = CanonicalEvent | JourneylineError
 
 
+class EventRejected(JourneylineError):
+    """A single event the pipeline refused (a request of one): its own status and error body."""
+
+    def __init__(self, outcome: EventOutcome) -> None:
+        error = outcome.error or {}
+        super().__init__(str(error.get("message", "the event was rejected")))
+        self.status_code = outcome.error_status
+        self.code = str(error.get("code", "invalid_payload"))
+        self.field = error.get("field")
+
+
 Dialect = Literal["keystone", "marketing"]
 
 

@@ -9,7 +9,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from journeyline.errors import InvalidPayload, PayloadTooLarge
-from journeyline.ingest.taxonomy import validate_payload
+from journeyline.ingest.taxonomy import normalize_event_type, validate_payload
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -53,3 +53,21 @@ def check_payload_types(event_type: str, payload: dict[str, Any], prefix: str) -
     if problem is not None:
         field_name, message = problem
         raise InvalidPayload(message, field=f"{prefix}.{field_name}")
+
+
+def track_event_type(
+    name: str | None, payload: dict[str, Any], *, name_field: str, payload_field: str
+) -> str:
+    """The normalized type of a named event, its payload checked against the type's schema."""
+    if not name or not name.strip():
+        raise InvalidPayload(f"a track event needs {name_field}", field=name_field)
+    event_type = normalize_event_type(name)
+    if not event_type:
+        raise InvalidPayload(f"{name_field} has no letters or digits", field=name_field)
+    check_payload_types(event_type, payload, payload_field)
+    return event_type
+
+
+def text_field(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) else None

@@ -7,11 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from journeyline.errors import InvalidPayload
 from journeyline.identity.normalize import classify_identity
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
-from journeyline.ingest.dialects.fields import as_utc, check_payload_types, parse_model
-from journeyline.ingest.taxonomy import normalize_event_type
+from journeyline.ingest.dialects.fields import as_utc, parse_model, text_field, track_event_type
 
 
 class KeystoneEvent(BaseModel):
@@ -27,10 +25,6 @@ class KeystoneEvent(BaseModel):
     message_id: StrictStr | None = Field(default=None, max_length=255)
     campaign_id: StrictStr | None = Field(default=None, max_length=255)
     channel: StrictStr | None = Field(default=None, max_length=100)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def parse_keystone_event(
@@ -58,19 +52,16 @@ def parse_keystone_event(
         event_type = "identified"
         name = event.event_name or "identify"
         traits = payload
-        email = email or _text(payload.get("email"))
-        phone = phone or _text(payload.get("phone"))
+        email = email or text_field(payload, "email")
+        phone = phone or text_field(payload, "phone")
     elif event.event_type == "page":
         event_type = "page_viewed"
         name = event.event_name or "page"
     else:
-        if not event.event_name or not event.event_name.strip():
-            raise InvalidPayload("a track event needs an event_name", field="event_name")
-        name = event.event_name
-        event_type = normalize_event_type(name)
-        if not event_type:
-            raise InvalidPayload("event_name has no letters or digits", field="event_name")
-        check_payload_types(event_type, payload, "payload")
+        event_type = track_event_type(
+            event.event_name, payload, name_field="event_name", payload_field="payload"
+        )
+        name = event.event_name or event_type
 
     return CanonicalEvent(
         event_type=event_type,
@@ -88,7 +79,7 @@ def parse_keystone_event(
         external_id=external_id,
         anonymous_id=event.anonymous_id,
         session_id=event.session_id,
-        campaign_id=event.campaign_id or _text(payload.get("utm_campaign")),
-        channel=event.channel or _text(payload.get("utm_medium")),
-        object_id_ref=_text(payload.get("order_id")),
+        campaign_id=event.campaign_id or text_field(payload, "utm_campaign"),
+        channel=event.channel or text_field(payload, "utm_medium"),
+        object_id_ref=text_field(payload, "order_id"),
     )

@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from journeyline.errors import InvalidPayload
 from journeyline.ids import parse_uuid
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
-from journeyline.ingest.dialects.fields import as_utc, check_payload_types, parse_model
-from journeyline.ingest.taxonomy import normalize_event_type
+from journeyline.ingest.dialects.fields import as_utc, parse_model, text_field, track_event_type
 
 
 class MarketingEvent(BaseModel):
@@ -56,16 +55,13 @@ def parse_marketing_event(
     if event.type == "identify":
         event_type, name = "identified", event.action or "identify"
         traits = properties
-        email = email or (properties["email"] if isinstance(properties.get("email"), str) else None)
-        phone = phone or (properties["phone"] if isinstance(properties.get("phone"), str) else None)
+        email = email or text_field(properties, "email")
+        phone = phone or text_field(properties, "phone")
     else:
-        if not event.action or not event.action.strip():
-            raise InvalidPayload("a track event needs an action", field="action")
-        name = event.action
-        event_type = normalize_event_type(name)
-        if not event_type:
-            raise InvalidPayload("action has no letters or digits", field="action")
-        check_payload_types(event_type, properties, "properties")
+        event_type = track_event_type(
+            event.action, properties, name_field="action", payload_field="properties"
+        )
+        name = event.action or event_type
 
     return CanonicalEvent(
         event_type=event_type,

@@ -143,18 +143,44 @@ class EventRepository(TenantRepository):
         *,
         limit: int,
         before: tuple[datetime, uuid.UUID] | None,
+        oldest_first: bool = False,
     ) -> list[Event]:
-        """Newest first, keyset-paged on (occurred_at, id)."""
+        """Newest first (or oldest first), keyset-paged on (occurred_at, id): `before` is the
+        last row of the previous page."""
         statement = select(Event).where(
             Event.tenant_id == self.tenant_id, Event.profile_id.in_(profile_ids)
         )
         if before is not None:
             at, event_id = before
-            statement = statement.where(
-                or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < event_id))
+            if oldest_first:
+                statement = statement.where(
+                    or_(Event.occurred_at > at, and_(Event.occurred_at == at, Event.id > event_id))
+                )
+            else:
+                statement = statement.where(
+                    or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < event_id))
+                )
+        if oldest_first:
+            statement = statement.order_by(Event.occurred_at, Event.id)
+        else:
+            statement = statement.order_by(Event.occurred_at.desc(), Event.id.desc())
+        return list((await self.session.scalars(statement.limit(limit))).all())
+
+    async def count_session_events(
+        self, profile_ids: Sequence[uuid.UUID], session_id: str, *, before: uuid.UUID
+    ) -> int:
+        """Events of the session logged before event `before` and attributed to the profiles."""
+        statement = (
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.tenant_id == self.tenant_id,
+                Event.session_id == session_id,
+                Event.profile_id.in_(profile_ids),
+                Event.id < before,
             )
-        statement = statement.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
-        return list((await self.session.scalars(statement)).all())
+        )
+        return int(await self.session.scalar(statement) or 0)
 
     async def traits_for_profiles(
         self, profile_ids: Sequence[uuid.UUID], through: uuid.UUID | None = None

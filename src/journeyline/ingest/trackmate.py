@@ -1,0 +1,122 @@
+"""TrackMate's three write paths (seeds/003) on top of the one pipeline: a session's events,
+the identify that links a session to a person, and the tenant's server events."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from journeyline.config import LimitSettings
+from journeyline.identity import reads
+from journeyline.ingest import service as ingest_service
+from journeyline.ingest.dialects import trackmate as dialect
+from journeyline.ingest.dialects.fields import check_event_size
+from journeyline.ingest.dialects.marketing import UnknownProfileId
+from journeyline.ingest.group_commit import GroupCommitter
+from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.service import EventRejected
+from journeyline.tenancy.context import TenantContext
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvents:
+    stored: int
+    duplicates: int
+    # Set once the session belongs to a known person (after identify).
+    profile_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    profile_id: uuid.UUID
+    linked_events: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServerEvent:
+    profile_id: uuid.UUID | None
+    event_id: uuid.UUID
+    duplicate: bool
+
+
+async def _one(committer: GroupCommitter, context: TenantContext, event: Any) -> EventOutcome:
+    [outcome] = await ingest_service.ingest(committer, context, [event])
+    if outcome.error is not None:
+        raise EventRejected(outcome)
+    return outcome
+
+
+async def record_session_events(
+    committer: GroupCommitter,
+    context: TenantContext,
+    body: dict[str, Any],
+    *,
+    received_at: datetime,
+    limits: LimitSettings,
+) -> SessionEvents:
+    events = dialect.parse_session_events(
+        body,
+        received_at=received_at,
+        max_event_bytes=limits.max_event_bytes,
+        max_events=limits.max_sync_batch_events,
+    )
+    outcomes = await ingest_service.ingest(committer, context, events)
+    failed = next((outcome for outcome in outcomes if outcome.error is not None), None)
+    if failed is not None:
+        raise EventRejected(failed)
+    last = outcomes[-1]
+    return SessionEvents(
+        stored=sum(1 for outcome in outcomes if not outcome.duplicate),
+        duplicates=sum(1 for outcome in outcomes if outcome.duplicate),
+        profile_id=last.profile_id if last.anchored else None,
+    )
+
+
+async def identify_session(
+    committer: GroupCommitter,
+    context: TenantContext,
+    body: dict[str, Any],
+    *,
+    received_at: datetime,
+    limits: LimitSettings,
+) -> Identified:
+    """Record the identify, then count the session's earlier events now on the person's
+    timeline (read after the commit, so it counts what a reader would see)."""
+    check_event_size(body, limits.max_event_bytes)
+    event = dialect.parse_profile(body, received_at=received_at)
+    outcome = await _one(committer, context, event)
+    assert outcome.profile_id is not None
+    assert outcome.event_id is not None
+    linked = 0
+    if event.session_id is not None:
+        async with committer.database.read() as session:
+            linked = await reads.linked_session_events(
+                session,
+                context.tenant_id,
+                outcome.profile_id,
+                event.session_id,
+                before=outcome.event_id,
+            )
+    return Identified(outcome.profile_id, linked)
+
+
+async def record_server_event(
+    committer: GroupCommitter,
+    context: TenantContext,
+    body: dict[str, Any],
+    *,
+    received_at: datetime,
+    limits: LimitSettings,
+) -> ServerEvent:
+    check_event_size(body, limits.max_event_bytes)
+    event = dialect.parse_server_event(body, received_at=received_at)
+    try:
+        outcome = await _one(committer, context, event)
+    except EventRejected as exc:
+        if exc.code == "profile_not_found":
+            raise UnknownProfileId("no profile has this id", field="identifier.userId") from None
+        raise
+    assert outcome.event_id is not None
+    return ServerEvent(outcome.profile_id, outcome.event_id, outcome.duplicate)
