@@ -189,3 +189,38 @@ async def test_rebuild_touches_only_its_tenant(
     context = build_context(uuid.UUID(mine.tenant_id), "secret", {}, settings)
     await rebuild_tenant(database, context)
     assert await snapshot(database, theirs.tenant_id) == before
+
+
+async def test_rebuild_reproduces_trackmate_sessions_identifies_and_server_events(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(client, "rebuild-trackmate")
+    server = {"X-TrackMate-API-Key": tenant.secret_key}
+
+    async def post(path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+        response = await client.post(
+            path, json={"company_id": tenant.public_key, **body}, headers=headers or {}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    known = await post(
+        "/api/webhooks/events", {"identifier": {"email": "k@x.io"}, "eventType": "a"}, server
+    )
+    for session in ("s-1", "s-2"):
+        await post("/api/events", {"sessionId": session, "events": [{"eventType": "page_view"}]})
+    await post("/api/profile", {"sessionId": "s-1", "email": "k@x.io", "name": "K"})
+    await post("/api/profile", {"sessionId": "s-2", "email": "new@x.io", "plan": "pro"})
+    await post(
+        "/api/webhooks/events", {"identifier": {"sessionId": "s-3"}, "eventType": "b"}, server
+    )
+    await post(
+        "/api/webhooks/events",
+        {"identifier": {"userId": known["profileId"]}, "eventType": "c"},
+        server,
+    )
+    before = await snapshot(database, tenant.tenant_id)
+    assert before["merges"], "identify with a known email should have collapsed the session"
+    context = build_context(uuid.UUID(tenant.tenant_id), "secret", {}, settings)
+    await rebuild_tenant(database, context, chunk_size=3)
+    assert await snapshot(database, tenant.tenant_id) == before
