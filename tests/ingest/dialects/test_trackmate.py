@@ -75,7 +75,7 @@ def test_session_events_are_the_browsers_and_carry_the_session() -> None:
         (session({"eventType": "x"}, sessionId=""), "sessionId", None),
         (session({"eventType": "x"}, {"eventType": ""}), "events[1].eventType", 1),
         (session({"eventType": "!!!"}), "events[0].eventType", 0),
-        (session("page_view"), "events[0]", 0),
+        ({**session(), "events": ["page_view"]}, "events[0]", 0),
         (session({"eventType": "x", "eventId": 7}), "events[0].eventId", 0),
         (
             session({"eventType": "purchase_completed", "eventData": {"amount": "1"}}),
