@@ -10,6 +10,7 @@ from journeyline.store.models.profiles import (
     ProfileMerge,
 )
 from journeyline.store.models.tenants import ApiKey, Tenant
+from journeyline.store.models.webhooks import WebhookConnection, WebhookDelivery
 
 __all__ = [
     "ApiKey",
@@ -21,4 +22,6 @@ __all__ = [
     "Profile",
     "ProfileMerge",
     "Tenant",
+    "WebhookConnection",
+    "WebhookDelivery",
 ]
