@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -161,3 +162,23 @@ async def test_message_id_dedupes(client: httpx.AsyncClient, tenant: TenantKeys)
     again = (await send(client, tenant.secret, event)).json()["results"][0]
     assert again["duplicate"] is True
     assert again["event_id"] == first["event_id"]
+
+
+async def test_provider_customer_ids_do_not_use_up_the_external_id_limit(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """Counted from the database across requests: namespaced provider ids are exempt."""
+
+    async def send(external_id: str) -> dict[str, Any]:
+        response = await client.post(
+            "/v1/events",
+            json={"type": "track", "action": "x", "email": "lim@x.io", "externalId": external_id},
+            headers=tenant.secret,
+        )
+        result: dict[str, Any] = response.json()["results"][0]
+        return result
+
+    for external_id in ("crm-1", "stripe:cus_1", "stripe:cus_2", "shopify:9007199254740993"):
+        assert (await send(external_id))["warnings"] == []
+    refused = await send("crm-2")
+    assert [w["code"] for w in refused["warnings"]] == ["limit_exceeded"]

@@ -170,6 +170,27 @@ def test_identifier_over_the_limit_is_refused() -> None:
     assert ("external_id", "u9") not in g.owners
 
 
+@pytest.mark.parametrize("value", ["stripe:cus_2", "shopify:820982911946154508", "hotmart:X1"])
+def test_provider_customer_ids_are_not_held_to_the_external_id_limit(value: str) -> None:
+    g = graph(
+        {("email", "a@x.io"): A, ("external_id", "u1"): A, ("external_id", "stripe:cus_1"): A},
+        state(A, "anchor", email=1, external_id=1),
+    )
+    result = resolve(g, ("email", "a@x.io"), ("external_id", value))
+    assert result.conflicts == []
+    assert g.owners[("external_id", value)] == A
+    assert g.profiles[A].counts["external_id"] == 1
+
+
+def test_a_colon_alone_does_not_make_a_provider_namespace() -> None:
+    g = graph(
+        {("email", "a@x.io"): A, ("external_id", "u1"): A},
+        state(A, "anchor", email=1, external_id=1),
+    )
+    result = resolve(g, ("email", "a@x.io"), ("external_id", "auth0:abc"))
+    assert [c.reason for c in result.conflicts] == ["limit_exceeded"]
+
+
 def test_limits_are_configurable() -> None:
     g = graph({("email", "a@x.io"): A}, state(A, "anchor", email=1))
     result = resolve(g, ("email", "a@x.io"), ("email", "b@x.io"), limits=IdentityLimits(email=1))

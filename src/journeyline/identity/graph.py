@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from journeyline.identity.normalize import is_limited
+
 ProfileStatus = Literal["shadow", "anchor", "merged"]
 IdentityKey = tuple[str, str]
 
@@ -129,7 +131,7 @@ class IdentityGraph:
             self.keys_of.get(previous, set()).discard(key)
         self.owners[key] = profile_id
         self.keys_of.setdefault(profile_id, set()).add(key)
-        if is_strong:
+        if is_strong and is_limited(*key):
             state = self.profiles[profile_id]
             state.counts[key[0]] = state.counts.get(key[0], 0) + 1
 

@@ -14,6 +14,18 @@ WEAK_KINDS: tuple[IdentifierKind, ...] = ("anonymous_id", "session_id")
 CONFIDENCE: dict[str, float] = {"email": 1.0, "phone": 0.9, "external_id": 0.8}
 MAX_LENGTH = 255
 
+# Provider customer ids are external ids in a provider's namespace (`stripe:cus_…`). They do not
+# count against the per-profile external id limit, which guards the tenant's own user id: one
+# person routinely has several (Stripe creates a customer per checkout unless told otherwise),
+# and each resolves to the same person through the email that comes with it.
+PROVIDER_NAMESPACES: tuple[str, ...] = ("stripe", "shopify", "hotmart", "typeform")
+
+
+def is_limited(kind: str, value: str) -> bool:
+    """Does this strong identifier count against its kind's per-profile limit?"""
+    return not (kind == "external_id" and value.split(":", 1)[0] in PROVIDER_NAMESPACES)
+
+
 # Values real senders put in identifier fields when they have none (compared lower-cased).
 DEFAULT_BLOCKLIST: frozenset[str] = frozenset(
     {

@@ -9,7 +9,13 @@ from datetime import datetime
 
 from journeyline.identity.graph import ConflictRecord, IdentityGraph
 from journeyline.identity.merge import collapse
-from journeyline.identity.normalize import CONFIDENCE, STRONG_KINDS, WEAK_KINDS, Identifier
+from journeyline.identity.normalize import (
+    CONFIDENCE,
+    STRONG_KINDS,
+    WEAK_KINDS,
+    Identifier,
+    is_limited,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +144,9 @@ def _attach_strong(
             conflict = ConflictRecord(
                 ident.kind, ident.value, "owned_by_other_anchor", owner, target, event_index
             )
-        elif state.counts.get(ident.kind, 0) >= limits.of(ident.kind):
+        elif is_limited(ident.kind, ident.value) and state.counts.get(ident.kind, 0) >= limits.of(
+            ident.kind
+        ):
             conflict = ConflictRecord(
                 ident.kind, ident.value, "limit_exceeded", None, target, event_index
             )

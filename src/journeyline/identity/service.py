@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from journeyline.identity.graph import IdentityGraph, IdentityKey, ProfileState
+from journeyline.identity.normalize import PROVIDER_NAMESPACES
 from journeyline.ids import uuid7
 from journeyline.store.db import Session, advisory_keys
 from journeyline.store.models import Profile
@@ -55,7 +56,7 @@ async def load_graph(
             for state in profiles.values()
             if state.merged_into is not None and state.merged_into not in profiles
         }
-    counts = await repo.strong_counts(list(profiles))
+    counts = await repo.strong_counts(list(profiles), exempt_namespaces=PROVIDER_NAMESPACES)
     for profile_id, per_kind in counts.items():
         profiles[profile_id].counts = dict(per_kind)
     return IdentityGraph(owners=owners, profiles=profiles)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    not_,
     or_,
     select,
     text,
@@ -76,9 +77,15 @@ class ProfileRepository(TenantRepository):
         return list((await self.session.scalars(statement)).all())
 
     async def strong_counts(
-        self, profile_ids: Sequence[uuid.UUID]
+        self, profile_ids: Sequence[uuid.UUID], *, exempt_namespaces: Sequence[str] = ()
     ) -> dict[uuid.UUID, dict[str, int]]:
+        """Strong identifiers per profile and kind, without external ids in the exempt
+        namespaces (`stripe:…`), which no limit applies to."""
         counts: dict[uuid.UUID, dict[str, int]] = {}
+        exempt = [
+            and_(Identity.kind == "external_id", Identity.value.startswith(f"{namespace}:"))
+            for namespace in exempt_namespaces
+        ]
         for part in slices(profile_ids):
             statement = (
                 select(Identity.profile_id, Identity.kind, func.count())
@@ -86,6 +93,7 @@ class ProfileRepository(TenantRepository):
                     Identity.tenant_id == self.tenant_id,
                     Identity.profile_id.in_(part),
                     Identity.kind.in_(STRONG),
+                    *([not_(or_(*exempt))] if exempt else []),
                 )
                 .group_by(Identity.profile_id, Identity.kind)
             )
