@@ -19,6 +19,8 @@ class LimitSettings(BaseModel):
     max_native_batch_events: int = 500
     max_batch_events: int = 10_000
     max_batch_bytes: int = 16 * 1024 * 1024
+    # A provider delivery (a large Shopify order runs to hundreds of KB).
+    max_webhook_bytes: int = 2 * 1024 * 1024
 
 
 class IdentitySettings(BaseModel):
