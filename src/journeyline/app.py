@@ -70,7 +70,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, admin, keystone, trackmate, batches, events, profiles, tracker):
+    for module in (
+        health,
+        admin,
+        keystone,
+        trackmate,
+        batches,
+        events,
+        profiles,
+        tracker,
+    ):
         app.include_router(module.router)
     public = (
         *keystone.PUBLIC_PATHS,

@@ -48,9 +48,7 @@ async def server_event(
         "eventType": event_type,
         **fields,
     }
-    return await client.post(
-        "/api/webhooks/events", json=body, headers={header: tenant.secret_key}
-    )
+    return await client.post("/api/webhooks/events", json=body, headers={header: tenant.secret_key})
 
 
 async def timeline(

@@ -33,7 +33,9 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         Index("ix_webhook_deliveries_tenant_received", "tenant_id", "received_at"),
-        Index("ix_webhook_deliveries_tenant_connection", "tenant_id", "connection_id", "received_at"),
+        Index(
+            "ix_webhook_deliveries_tenant_connection", "tenant_id", "connection_id", "received_at"
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
