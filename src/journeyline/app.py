@@ -17,6 +17,7 @@ from journeyline.api import (
     profiles,
     tracker,
     trackmate,
+    webhooks,
 )
 from journeyline.api.cors import PublicCors
 from journeyline.api.handlers import install_error_handlers
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         batches,
         events,
         profiles,
+        webhooks,
         tracker,
     ):
         app.include_router(module.router)

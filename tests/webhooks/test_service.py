@@ -222,7 +222,7 @@ async def test_replay_refuses_unverified_and_other_tenants_deliveries(
             str(connection),
             delivery({"id": "r-2", "type": "x"}, secret="wrong"),
         )
-    rejected = [row for row in await stored(database, tenant) if not row.verified][0]
+    rejected = next(row for row in await stored(database, tenant) if not row.verified)
     mine = build_context(uuid.UUID(tenant.tenant_id), "secret", {}, settings)
     theirs = build_context(uuid.UUID(other_tenant.tenant_id), "secret", {}, settings)
     with pytest.raises(service.NotReplayable):
