@@ -13,6 +13,7 @@ process on its own embedded database, whatever the lane.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,15 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from bench.servers import Server, free_port, journeyline_server
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from tests.conftest import IN_CI
 
@@ -77,22 +86,25 @@ class Site:
 
     port: int
     pages: dict[str, bytes] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
         return f"http://localhost:{self.port}"
 
-    def add(self, path: str, html: str) -> str:
+    def add(self, path: str, html: str, content_type: str = "text/html; charset=utf-8") -> str:
         self.pages[path] = html.encode()
+        self.types[path] = content_type
         return self.origin + path
 
 
 def _site_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = site.pages.get(self.path.split("?")[0].split("#")[0])
+            path = self.path.split("?")[0].split("#")[0]
+            body = site.pages.get(path)
             self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", site.types.get(path, "text/html; charset=utf-8"))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             self.wfile.write(body or b"not found")
@@ -157,3 +169,180 @@ class Reader:
 @pytest.fixture(scope="module")
 def reader(api: Server) -> Reader:
     return Reader(api)
+
+
+# --- The tracker on a page -------------------------------------------------------------------
+
+# The stub a site pastes before the tracker loads (docs/tracker.md): calls are buffered with the
+# page data of the moment they were made.
+STUB = (
+    "<script>!function(w,d){var j=w.journeyline=w.journeyline||[];if(j.version)return;"
+    '["page","track","identify","reset","optOut","optIn","flush"].forEach(function(m){'
+    "j[m]=function(){var a=[].slice.call(arguments);a.unshift(m);a.push({__jl:1,"
+    "url:location.href,title:d.title,referrer:d.referrer,ts:new Date().toISOString()});"
+    "j.push(a);return j}})}(window,document);</script>"
+)
+
+# Short timers so the suite is quick: a flush every 100 ms, retries from 50 ms.
+FAST = {"flush-interval": "100", "retry-base": "50"}
+
+
+def tracker_tag(api: Server, src: str | None = None, **data: str) -> str:
+    """The `<script>` tag of the tracker; `data` are its data-* attributes (underscores become
+    dashes), on top of the key and the fast test timers."""
+    attributes = {"key": api.public_key, **FAST}
+    attributes.update({name.replace("_", "-"): value for name, value in data.items()})
+    rendered = "".join(f' data-{name}="{value}"' for name, value in attributes.items())
+    return f'<script async src="{src or api.base_url + "/v1/js/tracker.js"}"{rendered}></script>'
+
+
+def html(title: str, body: str = "", head: str = "") -> str:
+    return (
+        f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+    )
+
+
+@dataclass
+class Exchange:
+    """One request of the tracker to the ingest endpoint, as the browser made it."""
+
+    url: str
+    events: list[dict[str, Any]]
+    size: int  # bytes of the body
+    status: int | None = None  # None while pending, or when the request failed
+    failed: bool = False
+    sent_at: float = field(default_factory=time.monotonic)
+    answered_at: float | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    def names(self) -> list[str | None]:
+        return [event.get("event_name") for event in self.events]
+
+
+@dataclass
+class Browsing:
+    """A fresh browser context whose ingest traffic is recorded and whose pages' uncaught errors
+    are collected (the tracker must never throw into the page).
+
+    Playwright's sync API delivers browser events only while a Playwright call is running:
+    `log()` makes one (a round trip) before reading what was recorded."""
+
+    context: BrowserContext
+    errors: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    _pending: dict[Request, Exchange] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.context.on("page", self._watch)
+        self.context.on("request", self._request)
+        self.context.on("response", self._response)
+        self.context.on("requestfailed", self._failed)
+
+    def _watch(self, page: Page) -> None:
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+
+    def _request(self, request: Request) -> None:
+        if "/api/ingest" not in request.url:
+            return
+        raw = request.post_data or "{}"
+        exchange = Exchange(request.url, list(json.loads(raw).get("batch", [])), len(raw.encode()))
+        self._pending[request] = exchange
+        self.exchanges.append(exchange)
+
+    def _response(self, response: Response) -> None:
+        exchange = self._pending.pop(response.request, None)
+        if exchange is not None:
+            exchange.status = response.status
+            exchange.answered_at = time.monotonic()
+
+    def _failed(self, request: Request) -> None:
+        exchange = self._pending.pop(request, None)
+        if exchange is not None:
+            exchange.failed = True
+            exchange.answered_at = time.monotonic()
+
+    def new_page(self) -> Page:
+        return self.context.new_page()
+
+    def log(self) -> list[Exchange]:
+        """Every request to the ingest endpoint so far."""
+        self.context.cookies()  # a round trip: the events that arrived meanwhile are delivered
+        return self.exchanges
+
+    def sent(self, message_id: str) -> list[Exchange]:
+        """The requests whose batch carried the event."""
+        return [x for x in self.log() if any(e["message_id"] == message_id for e in x.events)]
+
+    def copies(self, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Every copy of a matching event that left the browser."""
+        return [e for x in self.log() for e in x.events if predicate(e)]
+
+    def tracked(self, name: str) -> list[dict[str, Any]]:
+        return self.copies(lambda event: event.get("event_name") == name)
+
+
+@pytest.fixture
+def browsing(browser: Browser) -> Iterator[Browsing]:
+    context = browser.new_context()
+    browsing = Browsing(context)
+    try:
+        yield browsing
+    finally:
+        context.close()
+    assert browsing.errors == [], f"the page threw: {browsing.errors}"
+
+
+def names(events: list[dict[str, Any]]) -> list[str]:
+    return [event["event_name"] for event in events]
+
+
+def has(*wanted: str) -> Callable[[list[dict[str, Any]]], bool]:
+    """A `timeline` condition: every wanted event name is there."""
+    return lambda events: set(wanted) <= set(names(events))
+
+
+def timeline(
+    reader: Reader,
+    kind: str,
+    value: str,
+    until: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 15.0,
+    *,
+    browsing: Browsing | None = None,
+) -> list[dict[str, Any]]:
+    """The events of the profile found by `kind`=`value`, once `until` holds for them.
+
+    Pass `browsing` when a route handler is installed: Playwright's sync API runs handlers only
+    during its own calls, so each poll makes one (or the intercepted requests would hang)."""
+
+    def probe() -> list[dict[str, Any]] | None:
+        if browsing is not None:
+            browsing.log()
+        profile = reader.profile_by(kind, value)
+        if profile is None:
+            return None
+        events = reader.events_of(profile["id"])
+        return events if until(events) else None
+
+    return eventually(probe, timeout)
+
+
+READY = "() => !!(window.journeyline && window.journeyline.version)"
+
+
+def load(page: Page, url: str, referer: str | None = None) -> Page:
+    """Open `url` and wait until the tracker has started."""
+    page.goto(url, referer=referer)
+    page.wait_for_function(READY)
+    return page
+
+
+def queued(page: Page) -> list[dict[str, Any]]:
+    """The events this tab's tracker keeps in localStorage, not yet delivered."""
+    events: list[dict[str, Any]] = page.evaluate(
+        "() => JSON.parse(localStorage.getItem('jl.q.' + sessionStorage.getItem('jl.t')) || '[]')"
+    )
+    return events
