@@ -1,0 +1,1 @@
+"""The CRM (Waypath "Pipeline", the system of record): persons, companies and deals."""

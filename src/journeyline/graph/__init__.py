@@ -1,0 +1,1 @@
+"""The intelligence graph (Waypath): customers, touchpoints, campaigns, channels, stages."""

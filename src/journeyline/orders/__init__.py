@@ -1,0 +1,1 @@
+"""Orders and products (Keystone order inception): the lifecycle rules and their projection."""
