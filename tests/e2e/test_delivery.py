@@ -44,8 +44,15 @@ def answered(page: Page) -> Any:
 
 
 def only_once_delivered(browsing: Browsing, message_id: str) -> Exchange:
-    """The one successful request that carried the event (there must be exactly one)."""
-    [delivered] = [x for x in browsing.sent(message_id) if x.delivered]
+    """The one successful request that carried the event (there must be exactly one).
+
+    The server may have committed the event before the browser has read the answer, so the
+    answer is waited for rather than expected at once."""
+
+    def answered() -> list[Exchange] | None:
+        return [x for x in browsing.sent(message_id) if x.delivered] or None
+
+    [delivered] = eventually(answered)
     return delivered
 
 
