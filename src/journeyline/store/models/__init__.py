@@ -2,6 +2,7 @@
 
 from journeyline.store.models.events import Event
 from journeyline.store.models.jobs import IngestJob
+from journeyline.store.models.orders import Order, Product
 from journeyline.store.models.profiles import (
     AttributeChange,
     Identity,
@@ -19,6 +20,8 @@ __all__ = [
     "Identity",
     "IdentityConflict",
     "IngestJob",
+    "Order",
+    "Product",
     "Profile",
     "ProfileMerge",
     "Tenant",
