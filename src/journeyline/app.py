@@ -14,6 +14,7 @@ from journeyline.api import (
     events,
     health,
     keystone,
+    orders,
     profiles,
     tracker,
     trackmate,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         batches,
         events,
         profiles,
+        orders,
         webhooks,
         tracker,
     ):

@@ -24,3 +24,21 @@ def decode_cursor(token: str | None) -> tuple[datetime, uuid.UUID] | None:
         return datetime.fromisoformat(at), uuid.UUID(row_id)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidPayload("the cursor is not valid", field="cursor") from exc
+
+
+def encode_key_cursor(key: str | None) -> str | None:
+    """An opaque cursor for a page keyed by one string (an order or product id)."""
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=") if key else None
+
+
+def decode_key_cursor(token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        key = ""
+    if not key:
+        raise InvalidPayload("the cursor is not valid", field="cursor")
+    return key

@@ -17,6 +17,8 @@ from journeyline.store.models import (
     AttributeChange,
     Identity,
     IdentityConflict,
+    Order,
+    Product,
     Profile,
     ProfileMerge,
 )
@@ -76,7 +78,17 @@ async def snapshot(database: Database, tenant_id: str) -> Snapshot:
             (c.kind, c.value, c.reason, str(c.owner_profile_id))
             for c in await rows(IdentityConflict)
         )
+        orders = sorted(
+            (repr(sorted((k, v) for k, v in vars(o).items() if not k.startswith("_"))),)
+            for o in await rows(Order)
+        )
+        products = sorted(
+            (repr(sorted((k, v) for k, v in vars(p).items() if not k.startswith("_"))),)
+            for p in await rows(Product)
+        )
     return {
+        "orders": orders,
+        "products": products,
         "profiles": profiles,
         "identities": identities,
         "merges": merges,
@@ -223,4 +235,36 @@ async def test_rebuild_reproduces_trackmate_sessions_identifies_and_server_event
     assert before["merges"], "identify with a known email should have collapsed the session"
     context = build_context(uuid.UUID(tenant.tenant_id), "secret", {}, settings)
     await rebuild_tenant(database, context, chunk_size=3)
+    assert await snapshot(database, tenant.tenant_id) == before
+
+
+async def test_rebuild_reproduces_orders_and_products(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(client, "rebuild-orders")
+
+    async def track(name: str, payload: dict[str, Any], **who: str) -> None:
+        body = {"event_type": "track", "event_name": name, "payload": payload, **who}
+        response = await client.post("/ingest", json=body, headers=tenant.public)
+        assert response.status_code == 200, response.text
+
+    items = [{"product_id": "RB-1", "name": "Cup", "price": 3.5, "quantity": 2}]
+    await track("Signed Up", {}, identity="rb@x.io")
+    await track("Added to Cart", {"order_id": "RB-O1", "products": items}, anonymous_id="rb-a")
+    await track(
+        "Product Viewed", {"product_id": "RB-1", "category": "kitchen"}, anonymous_id="rb-a"
+    )
+    await track(
+        "Order Completed",
+        {"order_id": "RB-O1", "total": 7.0},
+        identity="rb@x.io",
+        anonymous_id="rb-a",
+    )
+    await track("Refund", {"order_id": "RB-O1"}, identity="rb@x.io")
+    await track("Added to Cart", {"order_id": "RB-O2", "products": items}, anonymous_id="rb-b")
+    before = await snapshot(database, tenant.tenant_id)
+    assert len(before["orders"]) == 2
+    assert before["merges"], "the cart's shadow should have collapsed into the person"
+    context = build_context(uuid.UUID(tenant.tenant_id), "secret", {}, settings)
+    await rebuild_tenant(database, context, chunk_size=2)
     assert await snapshot(database, tenant.tenant_id) == before

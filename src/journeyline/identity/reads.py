@@ -83,7 +83,10 @@ async def list_profiles(
     return views, after
 
 
-async def _family(session: Session, tenant_id: uuid.UUID, profile_id: uuid.UUID) -> list[uuid.UUID]:
+async def family_of(
+    session: Session, tenant_id: uuid.UUID, profile_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The surviving profile of `profile_id` and every profile merged into it (404 if none)."""
     repo = ProfileRepository(session, tenant_id)
     survivor = await surviving_profile(repo, profile_id)
     return [survivor.id, *await repo.merged_into(survivor.id)]
@@ -98,7 +101,7 @@ async def profile_events(
     before: tuple[datetime, uuid.UUID] | None,
 ) -> tuple[list[Event], tuple[datetime, uuid.UUID] | None]:
     """The timeline of the profile and of every profile merged into it, newest first."""
-    family = await _family(session, tenant_id, profile_id)
+    family = await family_of(session, tenant_id, profile_id)
     rows = await EventRepository(session, tenant_id).page_for_profiles(
         family, limit=limit + 1, before=before
     )
@@ -139,7 +142,7 @@ async def linked_session_events(
 ) -> int:
     """How many events of the session, logged before event `before`, are on the profile's
     timeline (TrackMate's `linkedEvents`)."""
-    family = await _family(session, tenant_id, profile_id)
+    family = await family_of(session, tenant_id, profile_id)
     return await EventRepository(session, tenant_id).count_session_events(
         family, session_id, before=before
     )
@@ -148,14 +151,14 @@ async def linked_session_events(
 async def profile_lineage(
     session: Session, tenant_id: uuid.UUID, profile_id: uuid.UUID, *, limit: int
 ) -> list[AttributeChange]:
-    family = await _family(session, tenant_id, profile_id)
+    family = await family_of(session, tenant_id, profile_id)
     return await ProfileRepository(session, tenant_id).lineage(family, limit)
 
 
 async def profile_merges(
     session: Session, tenant_id: uuid.UUID, profile_id: uuid.UUID
 ) -> list[ProfileMerge]:
-    family = await _family(session, tenant_id, profile_id)
+    family = await family_of(session, tenant_id, profile_id)
     return await ProfileRepository(session, tenant_id).merges_involving(family)
 
 

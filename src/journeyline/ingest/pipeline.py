@@ -26,6 +26,9 @@ from journeyline.identity.resolve import ResolveRequest, resolve_event
 from journeyline.ids import uuid7
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
+from journeyline.orders import service as orders_service
+from journeyline.orders.facts import order_fact, product_fact
+from journeyline.orders.lifecycle import OrderFact, ProductFact
 from journeyline.store.db import Session
 from journeyline.store.repositories.events import EventRepository
 from journeyline.tenancy.context import TenantContext
@@ -187,10 +190,47 @@ async def process(
             survivor = graph.profiles.get(outcome.profile_id)
             outcome.anchored = survivor is not None and survivor.status == "anchor"
 
-    # 3. Append to the log and 4. persist the projection plan.
+    # 3. Append to the log and 4. persist the projection plans.
     await identity_service.persist_graph(session, tenant_id, graph, event_ids=event_ids, now=now)
     await events_repo.append(stored_rows)
+    await _project_commerce(
+        session, tenant_id, graph, [(prepared[i], outcomes[i]) for i in live], now
+    )
     return outcomes
+
+
+async def _project_commerce(
+    session: Session,
+    tenant_id: uuid.UUID,
+    graph: IdentityGraph,
+    resolved: Sequence[tuple[_Prepared, EventOutcome]],
+    now: datetime,
+) -> None:
+    """Orders and products from the chunk's stored events, attributed to the profiles that
+    survive the chunk; orders of profiles merged in it move to their survivors."""
+    order_facts: list[OrderFact] = []
+    product_facts: list[ProductFact] = []
+    for item, outcome in resolved:
+        event = item.event
+        if outcome.error is not None or outcome.event_id is None or event.traits is not None:
+            continue
+        at = event.occurred_at or now
+        profile_id = graph.survivor(outcome.profile_id) if outcome.profile_id else None
+        fact = order_fact(
+            event.event_type,
+            event.payload,
+            event_id=outcome.event_id,
+            occurred_at=at,
+            profile_id=profile_id,
+            source=event.source,
+        )
+        if fact is not None:
+            order_facts.append(fact)
+        product = product_fact(event.event_type, event.payload, at)
+        if product is not None:
+            product_facts.append(product)
+    merged = {m.from_profile_id: graph.survivor(m.into_profile_id) for m in graph.merges}
+    await orders_service.project(session, tenant_id, order_facts, product_facts, merged=merged)
 
 
 def _resolve_and_project(
@@ -323,6 +363,7 @@ async def replay(
     explicit = {item.event.profile_id for item in items if item.event.profile_id is not None}
     await identity_service.lock_identifiers(session, context.tenant_id, keys)
     graph = await identity_service.load_graph(session, context.tenant_id, keys, explicit)
+    resolved: list[tuple[_Prepared, EventOutcome]] = []
     for index, (item, logged) in enumerate(zip(prepared, items, strict=True)):
 
         def new_id(original: uuid.UUID | None = logged.profile_id) -> uuid.UUID:
@@ -335,6 +376,8 @@ async def replay(
         _resolve_and_project(
             graph, context, item, index, outcome, now, logged.event_id, new_id=new_id
         )
+        resolved.append((item, outcome))
     await identity_service.persist_graph(
         session, context.tenant_id, graph, event_ids=[i.event_id for i in items], now=now
     )
+    await _project_commerce(session, context.tenant_id, graph, resolved, now)

@@ -24,6 +24,8 @@ from journeyline.store.models import (
     AttributeChange,
     Identity,
     IdentityConflict,
+    Order,
+    Product,
     Profile,
     ProfileMerge,
 )
@@ -329,8 +331,17 @@ class ProfileRepository(TenantRepository):
 
     async def delete_projections(self) -> None:
         """Every row derived from the tenant's log (profiles, identities, lineage, merges,
-        conflicts), before `rebuild` derives them again. Events are untouched."""
-        for model in (AttributeChange, IdentityConflict, ProfileMerge, Identity, Profile):
+        conflicts, orders, products), before `rebuild` derives them again. Events are
+        untouched."""
+        for model in (
+            AttributeChange,
+            IdentityConflict,
+            ProfileMerge,
+            Identity,
+            Profile,
+            Order,
+            Product,
+        ):
             await self.session.execute(delete(model).where(model.tenant_id == self.tenant_id))
 
     async def add_conflicts(self, rows: Sequence[dict[str, Any]]) -> None:

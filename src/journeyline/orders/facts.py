@@ -1,0 +1,105 @@
+"""Reading what an event says about orders and products out of its payload (pure)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from journeyline.orders.lifecycle import PRODUCT_TYPES, LineItem, OrderFact, ProductFact
+
+MAX_ID_LENGTH = 255
+# Where a payload keeps the order's value, most specific first.
+TOTAL_KEYS = ("total", "amount", "revenue", "value", "cart_value")
+
+
+def _id(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip() and len(value.strip()) <= MAX_ID_LENGTH:
+        return value.strip()
+    return None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _text(value: object) -> str | None:
+    return value.strip()[:MAX_ID_LENGTH] if isinstance(value, str) and value.strip() else None
+
+
+def line_items(value: object) -> tuple[LineItem, ...] | None:
+    """`products: [{product_id, sku, name, price, quantity, category}]`; None when absent."""
+    if not isinstance(value, list):
+        return None
+    items: list[LineItem] = []
+    for entry in value:
+        if not isinstance(entry, dict):
+            continue
+        quantity = _number(entry.get("quantity"))
+        items.append(
+            LineItem(
+                product_id=_id(entry.get("product_id")) or _id(entry.get("id")),
+                sku=_id(entry.get("sku")),
+                name=_text(entry.get("name")) or _text(entry.get("product_name")),
+                price=_number(entry.get("price")),
+                quantity=quantity if quantity is not None else 1,
+                category=_text(entry.get("category")),
+            )
+        )
+    return tuple(items)
+
+
+def order_fact(
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    event_id: uuid.UUID,
+    occurred_at: datetime,
+    profile_id: uuid.UUID | None,
+    source: str,
+) -> OrderFact | None:
+    """The order an event names with `payload.order_id`, or None."""
+    order_id = _id(payload.get("order_id"))
+    if order_id is None:
+        return None
+    total = next(
+        (number for key in TOTAL_KEYS if (number := _number(payload.get(key))) is not None), None
+    )
+    currency = _text(payload.get("currency"))
+    return OrderFact(
+        order_id=order_id,
+        event_type=event_type,
+        event_id=event_id,
+        occurred_at=occurred_at,
+        profile_id=profile_id,
+        items=line_items(payload.get("products")),
+        total=total,
+        currency=currency.upper()[:8] if currency else None,
+        source=source,
+    )
+
+
+def product_fact(
+    event_type: str, payload: dict[str, Any], occurred_at: datetime
+) -> ProductFact | None:
+    """A product event describing its product (`product_id`, name, category, price)."""
+    if event_type not in PRODUCT_TYPES:
+        return None
+    product_id = _id(payload.get("product_id"))
+    if product_id is None:
+        return None
+    return ProductFact(
+        product_id=product_id,
+        occurred_at=occurred_at,
+        name=_text(payload.get("product_name")) or _text(payload.get("name")),
+        category=_text(payload.get("category")),
+        price=_number(payload.get("price")),
+        sku=_id(payload.get("sku")),
+        from_line_item=False,
+    )

@@ -1,0 +1,124 @@
+"""Projecting a chunk's events into orders and products: one read per table, the pure plan,
+one write per table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from journeyline.orders.lifecycle import (
+    LineItem,
+    OrderFact,
+    OrderState,
+    ProductFact,
+    ProductState,
+    line_item_products,
+    plan_chunk,
+)
+from journeyline.store.db import Session
+from journeyline.store.models import Order, Product
+from journeyline.store.repositories.orders import OrderRepository
+
+
+def order_state(row: Order) -> OrderState:
+    return OrderState(
+        order_id=row.order_id,
+        profile_id=row.profile_id,
+        status=row.status,  # type: ignore[arg-type]  # the column holds only OrderStatus values
+        items=tuple(LineItem(**item) for item in row.items),
+        total=row.total,
+        currency=row.currency,
+        source=row.source,
+        created_at=row.created_at,
+        last_activity_at=row.last_activity_at,
+        completed_at=row.completed_at,
+        abandoned_at=row.abandoned_at,
+        reached_checkout=row.reached_checkout,
+        last_event_id=row.last_event_id,
+    )
+
+
+def product_state(row: Product) -> ProductState:
+    return ProductState(
+        product_id=row.product_id,
+        name=row.name,
+        category=row.category,
+        price=row.price,
+        sku=row.sku,
+        skeleton=row.skeleton,
+        updated_at=row.updated_at,
+    )
+
+
+def _order_row(state: OrderState) -> dict[str, Any]:
+    row = asdict(state)
+    row["items"] = [item.as_json() for item in state.items]
+    return row
+
+
+async def project(
+    session: Session,
+    tenant_id: uuid.UUID,
+    order_facts: Sequence[OrderFact],
+    product_facts: Sequence[ProductFact],
+    *,
+    merged: Mapping[uuid.UUID, uuid.UUID],
+) -> None:
+    """Apply a chunk: orders of profiles merged in it move to their survivors first, then the
+    chunk's facts (already attributed to survivors) are applied in order."""
+    repo = OrderRepository(session, tenant_id)
+    await repo.repoint_orders(merged)
+    if not order_facts and not product_facts:
+        return
+    stored_orders = await repo.orders_by_id([fact.order_id for fact in order_facts])
+    all_products = [*product_facts, *(p for f in order_facts for p in line_item_products(f))]
+    stored_products = await repo.products_by_id([fact.product_id for fact in all_products])
+    # Line items first: a product event of the same chunk then enriches the skeleton.
+    ordered_products: list[ProductFact] = sorted(all_products, key=lambda f: not f.from_line_item)
+    plan = plan_chunk(
+        {key: order_state(row) for key, row in stored_orders.items()},
+        {key: product_state(row) for key, row in stored_products.items()},
+        order_facts,
+        ordered_products,
+    )
+    await repo.save_orders(
+        [_order_row(s) for key, s in plan.orders.items() if key not in stored_orders],
+        [_order_row(s) for key, s in plan.orders.items() if key in stored_orders],
+    )
+    await repo.save_products(
+        [asdict(s) for key, s in plan.products.items() if key not in stored_products],
+        [asdict(s) for key, s in plan.products.items() if key in stored_products],
+    )
+
+
+async def get_order(session: Session, tenant_id: uuid.UUID, order_id: str) -> Order | None:
+    return await OrderRepository(session, tenant_id).get_order(order_id)
+
+
+async def list_orders(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    profile_ids: Sequence[uuid.UUID] | None,
+    limit: int,
+    after: str | None,
+) -> tuple[list[Order], str | None]:
+    rows = await OrderRepository(session, tenant_id).orders_page(
+        profile_ids=profile_ids, limit=limit + 1, after=after
+    )
+    page = rows[:limit]
+    return page, page[-1].order_id if len(rows) > limit else None
+
+
+async def get_product(session: Session, tenant_id: uuid.UUID, product_id: str) -> Product | None:
+    return await OrderRepository(session, tenant_id).get_product(product_id)
+
+
+async def list_products(
+    session: Session, tenant_id: uuid.UUID, *, limit: int, after: str | None
+) -> tuple[list[Product], str | None]:
+    rows = await OrderRepository(session, tenant_id).products_page(limit=limit + 1, after=after)
+    page = rows[:limit]
+    return page, page[-1].product_id if len(rows) > limit else None

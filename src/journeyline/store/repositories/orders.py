@@ -1,0 +1,119 @@
+"""Orders and products: loaded by key list, written set-based (one statement per table)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from journeyline.store.models import Order, Product
+from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
+
+ORDERS = table_of(Order)
+PRODUCTS = table_of(Product)
+
+
+class OrderRepository(TenantRepository):
+    async def orders_by_id(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        found: dict[str, Order] = {}
+        for part in slices(sorted(set(order_ids))):
+            rows = await self.session.scalars(
+                select(Order).where(Order.tenant_id == self.tenant_id, Order.order_id.in_(part))
+            )
+            found.update((row.order_id, row) for row in rows)
+        return found
+
+    async def products_by_id(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        found: dict[str, Product] = {}
+        for part in slices(sorted(set(product_ids))):
+            rows = await self.session.scalars(
+                select(Product).where(
+                    Product.tenant_id == self.tenant_id, Product.product_id.in_(part)
+                )
+            )
+            found.update((row.product_id, row) for row in rows)
+        return found
+
+    async def save_orders(
+        self, new: Sequence[dict[str, Any]], changed: Sequence[dict[str, Any]]
+    ) -> None:
+        """One multi-row INSERT for new orders, one executemany UPDATE for changed ones."""
+        await self._save(ORDERS, "order_id", new, changed)
+
+    async def save_products(
+        self, new: Sequence[dict[str, Any]], changed: Sequence[dict[str, Any]]
+    ) -> None:
+        await self._save(PRODUCTS, "product_id", new, changed)
+
+    async def _save(
+        self,
+        table: Any,
+        key: str,
+        new: Sequence[dict[str, Any]],
+        changed: Sequence[dict[str, Any]],
+    ) -> None:
+        for part in slices(new, 500):
+            await self.session.execute(
+                insert(table), [{**row, "tenant_id": self.tenant_id} for row in part]
+            )
+        if not changed:
+            return
+        columns = [name for name in changed[0] if name != key]
+        statement = (
+            update(table)
+            .where(table.c.tenant_id == self.tenant_id, table.c[key] == bindparam("b_key"))
+            .values({name: bindparam(f"b_{name}") for name in columns})
+        )
+        await self.session.execute(
+            statement,
+            [
+                {"b_key": row[key], **{f"b_{name}": row[name] for name in columns}}
+                for row in changed
+            ],
+        )
+
+    async def repoint_orders(self, moves: Mapping[uuid.UUID, uuid.UUID]) -> None:
+        """Orders of merged profiles now belong to the survivors (one executemany)."""
+        if not moves:
+            return
+        statement = (
+            update(ORDERS)
+            .where(ORDERS.c.tenant_id == self.tenant_id, ORDERS.c.profile_id == bindparam("b_from"))
+            .values(profile_id=bindparam("b_into"))
+        )
+        await self.session.execute(
+            statement, [{"b_from": source, "b_into": target} for source, target in moves.items()]
+        )
+
+    async def get_order(self, order_id: str) -> Order | None:
+        return await self.session.scalar(
+            select(Order).where(Order.tenant_id == self.tenant_id, Order.order_id == order_id)
+        )
+
+    async def orders_page(
+        self, *, profile_ids: Sequence[uuid.UUID] | None, limit: int, after: str | None
+    ) -> list[Order]:
+        """Keyset-paged on order_id."""
+        statement = select(Order).where(Order.tenant_id == self.tenant_id)
+        if profile_ids is not None:
+            statement = statement.where(Order.profile_id.in_(profile_ids))
+        if after is not None:
+            statement = statement.where(Order.order_id > after)
+        statement = statement.order_by(Order.order_id).limit(limit)
+        return list((await self.session.scalars(statement)).all())
+
+    async def get_product(self, product_id: str) -> Product | None:
+        return await self.session.scalar(
+            select(Product).where(
+                Product.tenant_id == self.tenant_id, Product.product_id == product_id
+            )
+        )
+
+    async def products_page(self, *, limit: int, after: str | None) -> list[Product]:
+        statement = select(Product).where(Product.tenant_id == self.tenant_id)
+        if after is not None:
+            statement = statement.where(Product.product_id > after)
+        statement = statement.order_by(Product.product_id).limit(limit)
+        return list((await self.session.scalars(statement)).all())
