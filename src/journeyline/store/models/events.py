@@ -31,6 +31,8 @@ class Event(Base):
         Index("ix_events_tenant_profile_occurred", "tenant_id", "profile_id", "occurred_at"),
         Index("ix_events_tenant_session", "tenant_id", "session_id"),
         Index("ix_events_tenant_anonymous", "tenant_id", "anonymous_id"),
+        # The events of one order (object_id holds the order id): unmerge sorts orders by them.
+        Index("ix_events_tenant_object", "tenant_id", "object_id"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
