@@ -227,3 +227,47 @@ async def test_order_routes_need_a_secret_key(
     assert (await client.get(path, headers=tenant.public)).status_code == 403
     wrong = {"Authorization": "Bearer sk_wrong"}
     assert (await client.get(path, headers=wrong)).status_code == 401
+
+
+async def test_operator_merge_and_unmerge_move_orders_there_and_back(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    first = await track(
+        client, tenant, "Order Completed", {"order_id": "OP-1"}, 0, identity="op1@x.io"
+    )
+    second = await track(
+        client, tenant, "Order Completed", {"order_id": "OP-2"}, 1, identity="op2@x.io"
+    )
+    shadow = await track(
+        client, tenant, "Added to Cart", {"order_id": "OP-3"}, 2, anonymous_id="op-a"
+    )
+    await track(client, tenant, "Page", {}, 3, identity="op1@x.io", anonymous_id="op-a")
+    assert (await order(client, tenant, "OP-3"))["profile_id"] == first["profile_id"]
+
+    merged = await client.post(
+        f"/v1/profiles/{second['profile_id']}/merge",
+        json={"profile_id": first["profile_id"]},
+        headers=tenant.secret,
+    )
+    assert merged.status_code == 200, merged.text
+    for order_id in ("OP-1", "OP-2", "OP-3"):
+        assert (await order(client, tenant, order_id))["profile_id"] == second["profile_id"]
+
+    undone = await client.post(
+        f"/v1/profiles/{second['profile_id']}/unmerge",
+        json={"profile_id": first["profile_id"]},
+        headers=tenant.secret,
+    )
+    assert undone.status_code == 200, undone.text
+    assert (await order(client, tenant, "OP-1"))["profile_id"] == first["profile_id"]
+    assert (await order(client, tenant, "OP-2"))["profile_id"] == second["profile_id"]
+    # The shadow came back with the first person: its cart is theirs again.
+    assert (await order(client, tenant, "OP-3"))["profile_id"] == first["profile_id"]
+
+    restored = await client.post(
+        f"/v1/profiles/{first['profile_id']}/unmerge",
+        json={"profile_id": shadow["profile_id"]},
+        headers=tenant.secret,
+    )
+    assert restored.status_code == 200, restored.text
+    assert (await order(client, tenant, "OP-3"))["profile_id"] == shadow["profile_id"]

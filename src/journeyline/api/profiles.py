@@ -13,9 +13,10 @@ from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
-from journeyline.identity import curation, reads
+from journeyline.identity import reads
 from journeyline.identity.normalize import Identifier, normalize_identifier
 from journeyline.identity.reads import ProfileView
+from journeyline.ingest import curation
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.store.models import Event
 

@@ -27,7 +27,7 @@ from journeyline.ids import uuid7
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
 from journeyline.orders import service as orders_service
-from journeyline.orders.facts import order_fact, product_fact
+from journeyline.orders.facts import order_fact, order_id_of, product_fact
 from journeyline.orders.lifecycle import OrderFact, ProductFact
 from journeyline.store.db import Session
 from journeyline.store.repositories.events import EventRepository
@@ -321,7 +321,9 @@ def _event_row(
         "source": event.source,
         "event_type": event.event_type,
         "event_name": event.event_name[:255],
-        "object_id": event.object_id,
+        # The order the event names: unmerge finds a profile's orders through it.
+        "object_id": event.object_id
+        or (order_id_of(event.payload) if event.traits is None else None),
         "object_id_ref": event.object_id_ref,
         "payload": event.payload,
         "raw_payload": event.raw_payload,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from journeyline.errors import JourneylineError
-from journeyline.identity import curation
+from journeyline.ingest import curation
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.pipeline import Replayed, replay
 from journeyline.store.db import Database, Session

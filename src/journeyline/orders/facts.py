@@ -55,6 +55,11 @@ def line_items(value: object) -> tuple[LineItem, ...] | None:
     return tuple(items)
 
 
+def order_id_of(payload: dict[str, Any]) -> str | None:
+    """The order an event's payload names, as the string orders are keyed by."""
+    return _id(payload.get("order_id"))
+
+
 def order_fact(
     event_type: str,
     payload: dict[str, Any],
@@ -65,7 +70,7 @@ def order_fact(
     source: str,
 ) -> OrderFact | None:
     """The order an event names with `payload.order_id`, or None."""
-    order_id = _id(payload.get("order_id"))
+    order_id = order_id_of(payload)
     if order_id is None:
         return None
     total = next(

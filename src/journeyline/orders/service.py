@@ -19,6 +19,7 @@ from journeyline.orders.lifecycle import (
 )
 from journeyline.store.db import Session
 from journeyline.store.models import Order, Product
+from journeyline.store.repositories.events import EventRepository
 from journeyline.store.repositories.orders import OrderRepository
 
 
@@ -90,6 +91,40 @@ async def project(
     await repo.save_products(
         [asdict(s) for key, s in plan.products.items() if key not in stored_products],
         [asdict(s) for key, s in plan.products.items() if key in stored_products],
+    )
+
+
+async def move_merged(
+    session: Session, tenant_id: uuid.UUID, merged: Mapping[uuid.UUID, uuid.UUID]
+) -> None:
+    """Orders of merged profiles belong to the profiles they were merged into."""
+    await OrderRepository(session, tenant_id).repoint_orders(merged)
+
+
+async def restore_unmerged(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    survivor_id: uuid.UUID,
+    restored_family: Sequence[uuid.UUID],
+    restored_id: uuid.UUID,
+) -> None:
+    """After an unmerge, the restored profile takes back the orders its own events started
+    (an order follows the profile of its earliest event, as it did when it was created)."""
+    events = EventRepository(session, tenant_id)
+    candidates = await events.objects_of_profiles(restored_family)
+    if not candidates:
+        return
+    first = await events.first_profiles_of_objects(sorted(candidates))
+    repo = OrderRepository(session, tenant_id)
+    current = await repo.orders_by_id(sorted(candidates))
+    family = set(restored_family)
+    await repo.assign_orders(
+        {
+            order_id: restored_id
+            for order_id, row in current.items()
+            if row.profile_id == survivor_id and first.get(order_id) in family
+        }
     )
 
 

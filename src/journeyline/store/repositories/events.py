@@ -166,6 +166,36 @@ class EventRepository(TenantRepository):
             statement = statement.order_by(Event.occurred_at.desc(), Event.id.desc())
         return list((await self.session.scalars(statement.limit(limit))).all())
 
+    async def objects_of_profiles(self, profile_ids: Sequence[uuid.UUID]) -> set[str]:
+        """The objects (orders) that the profiles' events name."""
+        statement = (
+            select(Event.object_id)
+            .where(
+                Event.tenant_id == self.tenant_id,
+                Event.profile_id.in_(profile_ids),
+                Event.object_id.is_not(None),
+            )
+            .distinct()
+        )
+        return {str(value) for value in (await self.session.scalars(statement)).all()}
+
+    async def first_profiles_of_objects(
+        self, object_ids: Sequence[str]
+    ) -> dict[str, uuid.UUID | None]:
+        """For each object, the profile its earliest event was attributed to."""
+        first: dict[str, tuple[datetime, uuid.UUID, uuid.UUID | None]] = {}
+        for part in slices(sorted(object_ids)):
+            rows = await self.session.execute(
+                select(Event.object_id, Event.occurred_at, Event.id, Event.profile_id).where(
+                    Event.tenant_id == self.tenant_id, Event.object_id.in_(part)
+                )
+            )
+            for object_id, at, event_id, profile_id in rows:
+                key = str(object_id)
+                if key not in first or (at, event_id) < first[key][:2]:
+                    first[key] = (at, event_id, profile_id)
+        return {key: value[2] for key, value in first.items()}
+
     async def count_session_events(
         self, profile_ids: Sequence[uuid.UUID], session_id: str, *, before: uuid.UUID
     ) -> int:

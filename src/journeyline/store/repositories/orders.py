@@ -87,6 +87,19 @@ class OrderRepository(TenantRepository):
             statement, [{"b_from": source, "b_into": target} for source, target in moves.items()]
         )
 
+    async def assign_orders(self, owners: Mapping[str, uuid.UUID]) -> None:
+        """Give each order to a profile (one executemany)."""
+        if not owners:
+            return
+        statement = (
+            update(ORDERS)
+            .where(ORDERS.c.tenant_id == self.tenant_id, ORDERS.c.order_id == bindparam("b_id"))
+            .values(profile_id=bindparam("b_profile"))
+        )
+        await self.session.execute(
+            statement, [{"b_id": key, "b_profile": owner} for key, owner in owners.items()]
+        )
+
     async def get_order(self, order_id: str) -> Order | None:
         return await self.session.scalar(
             select(Order).where(Order.tenant_id == self.tenant_id, Order.order_id == order_id)

@@ -1,0 +1,46 @@
+"""Operator merges and unmerges, with every projection they move (identity first, then the
+orders; the CRM and graph join here when they exist)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from journeyline.identity import curation, reads
+from journeyline.identity.reads import ProfileView
+from journeyline.orders import service as orders_service
+from journeyline.store.db import Session
+
+
+async def merge_profiles(
+    session: Session, tenant_id: uuid.UUID, into_id: uuid.UUID, from_id: uuid.UUID, now: datetime
+) -> ProfileView:
+    view = await curation.merge_profiles(session, tenant_id, into_id, from_id, now)
+    # Orders always sit on surviving profiles, so only the one just merged has any to move.
+    await orders_service.move_merged(
+        session, tenant_id, dict.fromkeys(view.merged_from, view.id)
+    )
+    return view
+
+
+async def unmerge_profile(
+    session: Session,
+    tenant_id: uuid.UUID,
+    into_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    now: datetime,
+    *,
+    log_through: uuid.UUID | None = None,
+) -> uuid.UUID:
+    restored = await curation.unmerge_profile(
+        session, tenant_id, into_id, merged_id, now, log_through=log_through
+    )
+    survivor = (await reads.family_of(session, tenant_id, into_id))[0]
+    await orders_service.restore_unmerged(
+        session,
+        tenant_id,
+        survivor_id=survivor,
+        restored_family=await reads.family_of(session, tenant_id, restored),
+        restored_id=restored,
+    )
+    return restored
