@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from journeyline.api.state import AppState
 from journeyline.app import create_app
-from journeyline.config import Settings, WorkerSettings
+from journeyline.config import OrderSettings, Settings, WorkerSettings
 from journeyline.store import migrate
 from journeyline.store.db import Database
 
@@ -95,6 +95,8 @@ def settings(database_url: str) -> Settings:
         # The session app's embedded worker sweeps once at start, then not again: tests that
         # stage orphaned or half-run jobs must not have them taken from under them.
         worker=WorkerSettings(sweep_interval_seconds=24 * 3600),
+        # Tests sweep abandoned carts themselves, at the moment they choose.
+        orders=OrderSettings(abandon_sweep_interval_seconds=24 * 3600),
     )
 
 

@@ -48,6 +48,15 @@ class WorkerSettings(BaseModel):
     local_concurrency: int = 1
 
 
+class OrderSettings(BaseModel):
+    """Orders (DESIGN §5); a tenant's `abandon_after_seconds` setting overrides the default."""
+
+    # An incomplete order idle this long emits `purchase_abandoned` (once).
+    abandon_after_seconds: float = 3600.0
+    # How often the worker (or the embedded one) looks for such orders.
+    abandon_sweep_interval_seconds: float = 60.0
+
+
 class Settings(BaseSettings):
     """Every setting journeyline reads. `.env.example` lists them all."""
 
@@ -68,6 +77,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    orders: OrderSettings = Field(default_factory=OrderSettings)
 
     @property
     def is_sqlite(self) -> bool:

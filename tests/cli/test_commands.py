@@ -245,3 +245,32 @@ def test_rebuild_replays_a_tenants_log(workdir: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "replayed 2 events and 0 operator actions" in result.stdout
+
+
+def test_abandon_sweep_abandons_an_idle_imported_cart_once(workdir: Path) -> None:
+    env = migrated_with_tenant(workdir, "Carts")
+    source = workdir / "carts.jsonl"
+    source.write_text(
+        '{"event_type": "track", "event_name": "Added to Cart", "anonymous_id": "c-1",'
+        ' "payload": {"order_id": "C-1"}, "timestamp": "2026-01-01T00:00:00Z"}\n'
+    )
+    subprocess.run(
+        [*ENTRY, "import", str(source), "--tenant", "Carts"],
+        cwd=workdir,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+    def sweep(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*ENTRY, "abandon-sweep", *args], cwd=workdir, env=env, capture_output=True, text=True
+        )
+
+    first = sweep("--tenant", "Carts")
+    again = sweep()
+    unknown = sweep("--tenant", "nobody")
+    assert "abandoned 1 order(s) in 1 tenant(s)" in first.stdout, first.stdout + first.stderr
+    assert "abandoned 0 order(s)" in again.stdout, again.stdout + again.stderr
+    assert unknown.returncode != 0
+    assert "nobody" in unknown.stderr

@@ -17,9 +17,7 @@ async def merge_profiles(
 ) -> ProfileView:
     view = await curation.merge_profiles(session, tenant_id, into_id, from_id, now)
     # Orders always sit on surviving profiles, so only the one just merged has any to move.
-    await orders_service.move_merged(
-        session, tenant_id, dict.fromkeys(view.merged_from, view.id)
-    )
+    await orders_service.move_merged(session, tenant_id, dict.fromkeys(view.merged_from, view.id))
     return view
 
 

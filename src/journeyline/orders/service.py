@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from journeyline.orders.lifecycle import (
@@ -20,7 +21,7 @@ from journeyline.orders.lifecycle import (
 from journeyline.store.db import Session
 from journeyline.store.models import Order, Product
 from journeyline.store.repositories.events import EventRepository
-from journeyline.store.repositories.orders import OrderRepository
+from journeyline.store.repositories.orders import OrderRepository, tenants_with_open_orders
 
 
 def order_state(row: Order) -> OrderState:
@@ -126,6 +127,17 @@ async def restore_unmerged(
             if row.profile_id == survivor_id and first.get(order_id) in family
         }
     )
+
+
+async def idle_orders(
+    session: Session, tenant_id: uuid.UUID, idle_since: datetime, limit: int
+) -> list[OrderState]:
+    rows = await OrderRepository(session, tenant_id).idle_orders(idle_since, limit)
+    return [order_state(row) for row in rows]
+
+
+async def tenants_with_idle_orders(session: Session, idle_since: datetime) -> list[uuid.UUID]:
+    return await tenants_with_open_orders(session, idle_since)
 
 
 async def get_order(session: Session, tenant_id: uuid.UUID, order_id: str) -> Order | None:

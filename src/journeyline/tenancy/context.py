@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from journeyline.config import Settings
@@ -19,6 +20,8 @@ class TenantContext:
     phone_region: str
     blocklist: frozenset[str]
     limits: IdentityLimits
+    # Incomplete orders idle this long are abandoned (DESIGN §5).
+    abandon_after: timedelta = timedelta(hours=1)
 
     @property
     def is_secret(self) -> bool:
@@ -44,6 +47,12 @@ def build_context(
     extra = tenant_settings.get("blocked_values")
     blocked = {str(value).strip().lower() for value in extra} if isinstance(extra, list) else set()
     region = tenant_settings.get("phone_region")
+    abandon = tenant_settings.get("abandon_after_seconds")
+    abandon_seconds = (
+        float(abandon)
+        if isinstance(abandon, int | float) and not isinstance(abandon, bool) and abandon > 0
+        else settings.orders.abandon_after_seconds
+    )
     return TenantContext(
         tenant_id=tenant_id,
         key_kind=key_kind,
@@ -56,4 +65,5 @@ def build_context(
             phone=limit("phone", identity.max_phones),
             external_id=limit("external_id", identity.max_external_ids),
         ),
+        abandon_after=timedelta(seconds=abandon_seconds),
     )

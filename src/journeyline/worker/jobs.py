@@ -6,7 +6,7 @@ import logging
 import uuid
 
 from journeyline.config import Settings
-from journeyline.ingest import batches
+from journeyline.ingest import abandonment, batches
 from journeyline.ingest.batches import JobQueue, JobRef
 from journeyline.store.db import Database
 
@@ -35,3 +35,9 @@ async def sweep(database: Database, settings: Settings, queue: JobQueue) -> int:
     if stale:
         log.info("sweeper re-enqueued %d ingest job(s)", len(stale))
     return len(stale)
+
+
+async def abandon_idle_orders(database: Database, settings: Settings) -> int:
+    """Emit `purchase_abandoned` for every idle cart (exactly once per order)."""
+    summary = await abandonment.sweep_abandoned(database, settings)
+    return summary.abandoned

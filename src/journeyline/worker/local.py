@@ -11,7 +11,7 @@ import logging
 from journeyline.config import Settings
 from journeyline.ingest.batches import JobRef
 from journeyline.store.db import Database
-from journeyline.worker.jobs import run_ingest_job, sweep
+from journeyline.worker.jobs import abandon_idle_orders, run_ingest_job, sweep
 
 log = logging.getLogger("journeyline.worker")
 
@@ -29,6 +29,7 @@ class LocalWorker:
         for _ in range(max(1, self.settings.worker.local_concurrency)):
             self._tasks.append(loop.create_task(self._run()))
         self._tasks.append(loop.create_task(self._sweep_forever()))
+        self._tasks.append(loop.create_task(self._abandon_forever()))
 
     async def enqueue(self, ref: JobRef) -> None:
         self._queue.put_nowait(ref)
@@ -64,3 +65,11 @@ class LocalWorker:
             except Exception:
                 log.exception("the embedded sweeper failed; trying again next interval")
             await asyncio.sleep(self.settings.worker.sweep_interval_seconds)
+
+    async def _abandon_forever(self) -> None:
+        while True:
+            try:
+                await abandon_idle_orders(self.database, self.settings)
+            except Exception:
+                log.exception("the embedded abandonment sweep failed; trying again next interval")
+            await asyncio.sleep(self.settings.orders.abandon_sweep_interval_seconds)

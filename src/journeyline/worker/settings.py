@@ -12,7 +12,7 @@ from arq.worker import Function, func
 from journeyline.config import Settings, get_settings
 from journeyline.ingest.batches import JobRef
 from journeyline.store.db import Database
-from journeyline.worker.jobs import parse_ref, run_ingest_job, sweep
+from journeyline.worker.jobs import abandon_idle_orders, parse_ref, run_ingest_job, sweep
 
 log = logging.getLogger("journeyline.worker")
 
@@ -53,6 +53,18 @@ async def sweep_ingest_jobs(ctx: dict[str, Any]) -> int:
     return await sweep(ctx["database"], ctx["settings"], ArqQueue(ctx["redis"]))
 
 
+async def sweep_abandoned_orders(ctx: dict[str, Any]) -> int:
+    return await abandon_idle_orders(ctx["database"], ctx["settings"])
+
+
+def _every(seconds: float) -> dict[str, Any]:
+    """arq cron fields for "every `seconds`" (whole seconds below a minute, else minutes)."""
+    step = max(1, int(seconds))
+    if step < 60:
+        return {"second": set(range(0, 60, step))}
+    return {"minute": set(range(0, 60, max(1, step // 60))), "second": {0}}
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or get_settings()
     ctx["settings"] = settings
@@ -72,17 +84,22 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for arq's Worker, for these settings."""
     if not settings.redis_url:
         raise ValueError("JOURNEYLINE_REDIS_URL is not set: the Arq worker needs Redis")
-    interval = max(1, int(settings.worker.sweep_interval_seconds))
     return {
         "functions": FUNCTIONS,
         "cron_jobs": [
             cron(
                 sweep_ingest_jobs,
                 name="sweep_ingest_jobs",
-                second=set(range(0, 60, interval)),
                 run_at_startup=True,
                 unique=True,
-            )
+                **_every(settings.worker.sweep_interval_seconds),
+            ),
+            cron(
+                sweep_abandoned_orders,
+                name="sweep_abandoned_orders",
+                unique=True,
+                **_every(settings.orders.abandon_sweep_interval_seconds),
+            ),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": QUEUE_NAME,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.models import Order, Product
 from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
@@ -15,7 +17,37 @@ ORDERS = table_of(Order)
 PRODUCTS = table_of(Product)
 
 
+async def tenants_with_open_orders(session: AsyncSession, idle_since: datetime) -> list[uuid.UUID]:
+    """Tenants with an incomplete, not yet abandoned order idle since `idle_since` (across
+    tenants: the abandonment sweep's first step)."""
+    statement = (
+        select(Order.tenant_id)
+        .where(
+            Order.status == "incomplete",
+            Order.abandoned_at.is_(None),
+            Order.last_activity_at <= idle_since,
+        )
+        .distinct()
+    )
+    return list((await session.scalars(statement)).all())
+
+
 class OrderRepository(TenantRepository):
+    async def idle_orders(self, idle_since: datetime, limit: int) -> list[Order]:
+        """Incomplete orders not yet abandoned, idle since `idle_since`, oldest first."""
+        statement = (
+            select(Order)
+            .where(
+                Order.tenant_id == self.tenant_id,
+                Order.status == "incomplete",
+                Order.abandoned_at.is_(None),
+                Order.last_activity_at <= idle_since,
+            )
+            .order_by(Order.last_activity_at, Order.order_id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(statement)).all())
+
     async def orders_by_id(self, order_ids: Sequence[str]) -> dict[str, Order]:
         found: dict[str, Order] = {}
         for part in slices(sorted(set(order_ids))):
