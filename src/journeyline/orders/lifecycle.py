@@ -181,15 +181,19 @@ def apply_product(state: ProductState | None, fact: ProductFact) -> ProductState
             price=state.price if state.price is not None else fact.price,
             sku=state.sku or fact.sku,
         )
-    return replace(
+    updated = replace(
         state,
         name=fact.name or state.name,
         category=fact.category or state.category,
         price=fact.price if fact.price is not None else state.price,
         sku=fact.sku or state.sku,
         skeleton=state.skeleton and fact.from_line_item,
-        updated_at=_latest(state.updated_at, fact.occurred_at),
     )
+    # A fact that teaches nothing new leaves the product as it was (no write for it): most of
+    # a catalogue's events repeat what it knows.
+    if updated == state and state.updated_at is not None:
+        return state
+    return replace(updated, updated_at=_latest(state.updated_at, fact.occurred_at))
 
 
 @dataclass
