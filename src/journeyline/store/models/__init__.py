@@ -1,5 +1,6 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
+from journeyline.store.models.crm import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.models.events import Event
 from journeyline.store.models.jobs import IngestJob
 from journeyline.store.models.orders import Order, Product
@@ -16,6 +17,9 @@ from journeyline.store.models.webhooks import WebhookConnection, WebhookDelivery
 __all__ = [
     "ApiKey",
     "AttributeChange",
+    "CrmCompany",
+    "CrmDeal",
+    "CrmPerson",
     "Event",
     "Identity",
     "IdentityConflict",
