@@ -193,10 +193,19 @@ async def process(
     # 3. Append to the log and 4. persist the projection plans.
     await identity_service.persist_graph(session, tenant_id, graph, event_ids=event_ids, now=now)
     await events_repo.append(stored_rows)
-    await _project_commerce(
-        session, tenant_id, graph, [(prepared[i], outcomes[i]) for i in live], now
-    )
+    await _project(session, tenant_id, graph, [(prepared[i], outcomes[i]) for i in live], now)
     return outcomes
+
+
+async def _project(
+    session: Session,
+    tenant_id: uuid.UUID,
+    graph: IdentityGraph,
+    resolved: Sequence[tuple[_Prepared, EventOutcome]],
+    now: datetime,
+) -> None:
+    """Every projection beyond identity, each written set-based for the whole chunk."""
+    await _project_commerce(session, tenant_id, graph, resolved, now)
 
 
 async def _project_commerce(
@@ -382,4 +391,4 @@ async def replay(
     await identity_service.persist_graph(
         session, context.tenant_id, graph, event_ids=[i.event_id for i in items], now=now
     )
-    await _project_commerce(session, context.tenant_id, graph, resolved, now)
+    await _project(session, context.tenant_id, graph, resolved, now)
