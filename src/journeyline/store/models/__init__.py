@@ -2,6 +2,7 @@
 
 from journeyline.store.models.crm import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.models.events import Event
+from journeyline.store.models.graph import GraphEdge, GraphNode
 from journeyline.store.models.jobs import IngestJob
 from journeyline.store.models.orders import Order, Product
 from journeyline.store.models.profiles import (
@@ -21,6 +22,8 @@ __all__ = [
     "CrmDeal",
     "CrmPerson",
     "Event",
+    "GraphEdge",
+    "GraphNode",
     "Identity",
     "IdentityConflict",
     "IngestJob",
