@@ -11,8 +11,10 @@ from journeyline import __version__
 from journeyline.api import (
     admin,
     batches,
+    crm,
     events,
     health,
+    intelligence,
     keystone,
     orders,
     profiles,
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         events,
         profiles,
         orders,
+        crm,
+        intelligence,
         webhooks,
         tracker,
     ):

@@ -15,6 +15,11 @@ from journeyline.ingest.rebuild import rebuild_tenant
 from journeyline.store.db import Database
 from journeyline.store.models import (
     AttributeChange,
+    CrmCompany,
+    CrmDeal,
+    CrmPerson,
+    GraphEdge,
+    GraphNode,
     Identity,
     IdentityConflict,
     Order,
@@ -86,9 +91,37 @@ async def snapshot(database: Database, tenant_id: str) -> Snapshot:
             (repr(sorted((k, v) for k, v in vars(p).items() if not k.startswith("_"))),)
             for p in await rows(Product)
         )
+        # The CRM, without its wall-clock `updated_at`.
+        crm = []
+        for model in (CrmPerson, CrmCompany, CrmDeal):
+            for row in await rows(model):
+                fields = sorted(
+                    (k, v) for k, v in vars(row).items() if k[0] != "_" and k != "updated_at"
+                )
+                crm.append((model.__name__, repr(fields)))
+        crm.sort()
+        # A redelivery is not in the log: its bookkeeping is the one thing rebuild cannot replay.
+        unlogged = {"sync_count", "last_synced_at"}
+        graph_nodes = sorted(
+            (
+                str(n.id),
+                n.type,
+                n.key,
+                n.label,
+                repr(sorted((k, v) for k, v in n.properties.items() if k not in unlogged)),
+            )
+            for n in await rows(GraphNode)
+        )
+        graph_edges = sorted(
+            (str(e.id), e.type, str(e.source), str(e.target), repr(sorted(e.properties.items())))
+            for e in await rows(GraphEdge)
+        )
     return {
+        "graph_nodes": graph_nodes,
+        "graph_edges": graph_edges,
         "orders": orders,
         "products": products,
+        "crm": crm,
         "profiles": profiles,
         "identities": identities,
         "merges": merges,
@@ -188,6 +221,8 @@ async def test_rebuild_applies_operator_merges_and_unmerges_at_their_moment(
     assert after["identities"] == before["identities"]
     assert after["merges"] == before["merges"]
     assert sorted(after["lineage"]) == sorted(before["lineage"])
+    assert after["graph_nodes"] == before["graph_nodes"]
+    assert after["graph_edges"] == before["graph_edges"]
 
 
 async def test_rebuild_touches_only_its_tenant(

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from journeyline.crm import service as crm_service
+from journeyline.crm.deals import DealFact
+from journeyline.graph import service as graph_service
+from journeyline.graph.build import MergeStep, TouchFact
 from journeyline.identity import service as identity_service
 from journeyline.identity.attributes import merge_attributes
 from journeyline.identity.graph import ConflictRecord, IdentityGraph, LineageEntry
@@ -25,6 +29,7 @@ from journeyline.identity.normalize import (
 from journeyline.identity.resolve import ResolveRequest, resolve_event
 from journeyline.ids import uuid7
 from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.deal_facts import deal_fact
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
 from journeyline.orders import service as orders_service
 from journeyline.orders.facts import order_fact, order_id_of, product_fact
@@ -193,7 +198,18 @@ async def process(
     # 3. Append to the log and 4. persist the projection plans.
     await identity_service.persist_graph(session, tenant_id, graph, event_ids=event_ids, now=now)
     await events_repo.append(stored_rows)
-    await _project(session, tenant_id, graph, [(prepared[i], outcomes[i]) for i in live], now)
+    # A redelivered event (a duplicate of a stored one) refreshes its touchpoint.
+    redelivered = [
+        (prepared[i], o) for i, o in enumerate(outcomes) if o.duplicate and o.error is None
+    ]
+    await _project(
+        session,
+        tenant_id,
+        graph,
+        [(prepared[i], outcomes[i]) for i in live],
+        now,
+        redelivered=redelivered,
+    )
     return outcomes
 
 
@@ -203,9 +219,45 @@ async def _project(
     graph: IdentityGraph,
     resolved: Sequence[tuple[_Prepared, EventOutcome]],
     now: datetime,
+    *,
+    redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
 ) -> None:
     """Every projection beyond identity, each written set-based for the whole chunk."""
     await _project_commerce(session, tenant_id, graph, resolved, now)
+    await _project_graph(session, tenant_id, graph, resolved, now, redelivered)
+    await _project_crm(session, tenant_id, graph, resolved, now)
+
+
+async def _project_crm(
+    session: Session,
+    tenant_id: uuid.UUID,
+    graph: IdentityGraph,
+    resolved: Sequence[tuple[_Prepared, EventOutcome]],
+    now: datetime,
+) -> None:
+    """Deals from the chunk's commerce events; persons of every profile the chunk touched."""
+    facts: list[DealFact] = []
+    touched: set[uuid.UUID] = set()
+    for item, outcome in resolved:
+        if outcome.error is not None or outcome.event_id is None or outcome.profile_id is None:
+            continue
+        event = item.event
+        profile_id = graph.survivor(outcome.profile_id)
+        touched.add(profile_id)
+        if event.traits is not None:
+            continue
+        fact = deal_fact(
+            event.event_type,
+            event.payload,
+            event_id=outcome.event_id,
+            occurred_at=event.occurred_at or now,
+            profile_id=profile_id,
+        )
+        if fact is not None:
+            facts.append(fact)
+    merged = {m.from_profile_id: graph.survivor(m.into_profile_id) for m in graph.merges}
+    touched |= set(merged.values())
+    await crm_service.project(session, tenant_id, facts, touched, now, merged=merged)
 
 
 async def _project_commerce(
@@ -240,6 +292,53 @@ async def _project_commerce(
             product_facts.append(product)
     merged = {m.from_profile_id: graph.survivor(m.into_profile_id) for m in graph.merges}
     await orders_service.project(session, tenant_id, order_facts, product_facts, merged=merged)
+
+
+async def _project_graph(
+    session: Session,
+    tenant_id: uuid.UUID,
+    graph: IdentityGraph,
+    resolved: Sequence[tuple[_Prepared, EventOutcome]],
+    now: datetime,
+    redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
+) -> None:
+    """The intelligence graph: every stored event a touchpoint of the profile it resolved to,
+    with each merge of the chunk placed just before the event that caused it, so the chunk is
+    planned in event order (as if its events came one at a time). `redelivered` (duplicates,
+    whose outcome names the original event) refresh their touchpoints."""
+
+    def fact(item: _Prepared, event_id: uuid.UUID, profile_id: uuid.UUID | None) -> TouchFact:
+        event = item.event
+        return graph_service.touch_fact(
+            event_id=event_id,
+            profile_id=profile_id,
+            event_type=event.event_type,
+            occurred_at=event.occurred_at or now,
+            received_at=event.received_at,
+            source=event.source,
+            source_type=event.source_type,
+            campaign_id=event.campaign_id,
+            channel=event.channel,
+            payload=event.payload,
+        )
+
+    merges = {m.from_profile_id: m for m in graph.merges}
+    steps: list[TouchFact | MergeStep] = []
+    for item, outcome in resolved:
+        # A collapse appends the merged profile to its event's `merged_profile_ids`.
+        for merged_id in outcome.merged_profile_ids:
+            record = merges.pop(merged_id, None)
+            if record is not None:
+                steps.append(MergeStep(record.from_profile_id, record.into_profile_id))
+        if outcome.error is None and outcome.event_id is not None:
+            steps.append(fact(item, outcome.event_id, outcome.profile_id))
+    steps.extend(MergeStep(m.from_profile_id, m.into_profile_id) for m in merges.values())
+    steps.extend(
+        fact(item, outcome.event_id, outcome.profile_id)
+        for item, outcome in redelivered
+        if outcome.duplicate and outcome.error is None and outcome.event_id is not None
+    )
+    await graph_service.project(session, tenant_id, steps)
 
 
 def _resolve_and_project(

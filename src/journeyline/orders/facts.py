@@ -13,7 +13,7 @@ MAX_ID_LENGTH = 255
 TOTAL_KEYS = ("total", "amount", "revenue", "value", "cart_value")
 
 
-def _id(value: object) -> str | None:
+def read_id(value: object) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -23,13 +23,13 @@ def _id(value: object) -> str | None:
     return None
 
 
-def _number(value: object) -> float | None:
+def read_number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 
 
-def _text(value: object) -> str | None:
+def read_text(value: object) -> str | None:
     return value.strip()[:MAX_ID_LENGTH] if isinstance(value, str) and value.strip() else None
 
 
@@ -41,15 +41,15 @@ def line_items(value: object) -> tuple[LineItem, ...] | None:
     for entry in value:
         if not isinstance(entry, dict):
             continue
-        quantity = _number(entry.get("quantity"))
+        quantity = read_number(entry.get("quantity"))
         items.append(
             LineItem(
-                product_id=_id(entry.get("product_id")) or _id(entry.get("id")),
-                sku=_id(entry.get("sku")),
-                name=_text(entry.get("name")) or _text(entry.get("product_name")),
-                price=_number(entry.get("price")),
+                product_id=read_id(entry.get("product_id")) or read_id(entry.get("id")),
+                sku=read_id(entry.get("sku")),
+                name=read_text(entry.get("name")) or read_text(entry.get("product_name")),
+                price=read_number(entry.get("price")),
                 quantity=quantity if quantity is not None else 1,
-                category=_text(entry.get("category")),
+                category=read_text(entry.get("category")),
             )
         )
     return tuple(items)
@@ -57,7 +57,7 @@ def line_items(value: object) -> tuple[LineItem, ...] | None:
 
 def order_id_of(payload: dict[str, Any]) -> str | None:
     """The order an event's payload names, as the string orders are keyed by."""
-    return _id(payload.get("order_id"))
+    return read_id(payload.get("order_id"))
 
 
 def order_fact(
@@ -74,9 +74,10 @@ def order_fact(
     if order_id is None:
         return None
     total = next(
-        (number for key in TOTAL_KEYS if (number := _number(payload.get(key))) is not None), None
+        (number for key in TOTAL_KEYS if (number := read_number(payload.get(key))) is not None),
+        None,
     )
-    currency = _text(payload.get("currency"))
+    currency = read_text(payload.get("currency"))
     return OrderFact(
         order_id=order_id,
         event_type=event_type,
@@ -96,15 +97,15 @@ def product_fact(
     """A product event describing its product (`product_id`, name, category, price)."""
     if event_type not in PRODUCT_TYPES:
         return None
-    product_id = _id(payload.get("product_id"))
+    product_id = read_id(payload.get("product_id"))
     if product_id is None:
         return None
     return ProductFact(
         product_id=product_id,
         occurred_at=occurred_at,
-        name=_text(payload.get("product_name")) or _text(payload.get("name")),
-        category=_text(payload.get("category")),
-        price=_number(payload.get("price")),
-        sku=_id(payload.get("sku")),
+        name=read_text(payload.get("product_name")) or read_text(payload.get("name")),
+        category=read_text(payload.get("category")),
+        price=read_number(payload.get("price")),
+        sku=read_id(payload.get("sku")),
         from_line_item=False,
     )

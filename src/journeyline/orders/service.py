@@ -109,24 +109,25 @@ async def restore_unmerged(
     survivor_id: uuid.UUID,
     restored_family: Sequence[uuid.UUID],
     restored_id: uuid.UUID,
-) -> None:
+) -> list[str]:
     """After an unmerge, the restored profile takes back the orders its own events started
-    (an order follows the profile of its earliest event, as it did when it was created)."""
+    (an order follows the profile of its earliest event, as it did when it was created);
+    returns their ids."""
     events = EventRepository(session, tenant_id)
     candidates = await events.objects_of_profiles(restored_family)
     if not candidates:
-        return
+        return []
     first = await events.first_profiles_of_objects(sorted(candidates))
     repo = OrderRepository(session, tenant_id)
     current = await repo.orders_by_id(sorted(candidates))
     family = set(restored_family)
-    await repo.assign_orders(
-        {
-            order_id: restored_id
-            for order_id, row in current.items()
-            if row.profile_id == survivor_id and first.get(order_id) in family
-        }
-    )
+    back = {
+        order_id: restored_id
+        for order_id, row in current.items()
+        if row.profile_id == survivor_id and first.get(order_id) in family
+    }
+    await repo.assign_orders(back)
+    return sorted(back)
 
 
 async def idle_orders(

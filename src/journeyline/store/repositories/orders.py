@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.models import Order, Product
@@ -52,7 +52,9 @@ class OrderRepository(TenantRepository):
         found: dict[str, Order] = {}
         for part in slices(sorted(set(order_ids))):
             rows = await self.session.scalars(
-                select(Order).where(Order.tenant_id == self.tenant_id, Order.order_id.in_(part))
+                select(Order)
+                .where(Order.tenant_id == self.tenant_id, Order.order_id.in_(part))
+                .execution_options(populate_existing=True)
             )
             found.update((row.order_id, row) for row in rows)
         return found
@@ -61,9 +63,9 @@ class OrderRepository(TenantRepository):
         found: dict[str, Product] = {}
         for part in slices(sorted(set(product_ids))):
             rows = await self.session.scalars(
-                select(Product).where(
-                    Product.tenant_id == self.tenant_id, Product.product_id.in_(part)
-                )
+                select(Product)
+                .where(Product.tenant_id == self.tenant_id, Product.product_id.in_(part))
+                .execution_options(populate_existing=True)
             )
             found.update((row.product_id, row) for row in rows)
         return found
@@ -72,39 +74,12 @@ class OrderRepository(TenantRepository):
         self, new: Sequence[dict[str, Any]], changed: Sequence[dict[str, Any]]
     ) -> None:
         """One multi-row INSERT for new orders, one executemany UPDATE for changed ones."""
-        await self._save(ORDERS, "order_id", new, changed)
+        await self.save_rows(ORDERS, "order_id", new, changed)
 
     async def save_products(
         self, new: Sequence[dict[str, Any]], changed: Sequence[dict[str, Any]]
     ) -> None:
-        await self._save(PRODUCTS, "product_id", new, changed)
-
-    async def _save(
-        self,
-        table: Any,
-        key: str,
-        new: Sequence[dict[str, Any]],
-        changed: Sequence[dict[str, Any]],
-    ) -> None:
-        for part in slices(new, 500):
-            await self.session.execute(
-                insert(table), [{**row, "tenant_id": self.tenant_id} for row in part]
-            )
-        if not changed:
-            return
-        columns = [name for name in changed[0] if name != key]
-        statement = (
-            update(table)
-            .where(table.c.tenant_id == self.tenant_id, table.c[key] == bindparam("b_key"))
-            .values({name: bindparam(f"b_{name}") for name in columns})
-        )
-        await self.session.execute(
-            statement,
-            [
-                {"b_key": row[key], **{f"b_{name}": row[name] for name in columns}}
-                for row in changed
-            ],
-        )
+        await self.save_rows(PRODUCTS, "product_id", new, changed)
 
     async def repoint_orders(self, moves: Mapping[uuid.UUID, uuid.UUID]) -> None:
         """Orders of merged profiles now belong to the survivors (one executemany)."""

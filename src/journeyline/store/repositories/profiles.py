@@ -22,6 +22,11 @@ from sqlalchemy import (
 
 from journeyline.store.models import (
     AttributeChange,
+    CrmCompany,
+    CrmDeal,
+    CrmPerson,
+    GraphEdge,
+    GraphNode,
     Identity,
     IdentityConflict,
     Order,
@@ -331,7 +336,7 @@ class ProfileRepository(TenantRepository):
 
     async def delete_projections(self) -> None:
         """Every row derived from the tenant's log (profiles, identities, lineage, merges,
-        conflicts, orders, products), before `rebuild` derives them again. Events are
+        conflicts, orders, products, the CRM), before `rebuild` derives them again. Events are
         untouched."""
         for model in (
             AttributeChange,
@@ -341,6 +346,11 @@ class ProfileRepository(TenantRepository):
             Profile,
             Order,
             Product,
+            GraphEdge,
+            GraphNode,
+            CrmDeal,
+            CrmPerson,
+            CrmCompany,
         ):
             await self.session.execute(delete(model).where(model.tenant_id == self.tenant_id))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.base import Base
@@ -33,3 +33,29 @@ class TenantRepository:
     def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
         self.session = session
         self.tenant_id = tenant_id
+
+    async def save_rows(
+        self,
+        table: Table,
+        key: str,
+        new: Sequence[dict[str, Any]],
+        changed: Sequence[dict[str, Any]],
+    ) -> None:
+        """A projection's chunk: one multi-row INSERT for the new rows (per 500), one
+        executemany UPDATE by `key` for the changed ones (all with the same columns)."""
+        for part in slices(new, 500):
+            await self.session.execute(
+                insert(table), [{**row, "tenant_id": self.tenant_id} for row in part]
+            )
+        if not changed:
+            return
+        columns = [name for name in changed[0] if name != key]
+        statement = (
+            update(table)
+            .where(table.c.tenant_id == self.tenant_id, table.c[key] == bindparam("w_id"))
+            .values({name: bindparam(f"b_{name}") for name in columns})
+        )
+        await self.session.execute(
+            statement,
+            [{"w_id": row[key], **{f"b_{name}": row[name] for name in columns}} for row in changed],
+        )

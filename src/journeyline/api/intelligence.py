@@ -1,0 +1,111 @@
+"""The intelligence graph (secret key): customers, touchpoints, campaigns, channels and funnel
+stages, and multi-touch attribution over them (DESIGN §5)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from journeyline.api.deps import SecretDep, StateDep
+from journeyline.errors import InvalidPayload
+from journeyline.graph import service
+from journeyline.graph.attribution import AttributionModel
+from journeyline.graph.stages import Stage
+from journeyline.graph.view import Mode
+
+router = APIRouter(tags=["intelligence"])
+
+
+class NodeOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    key: str
+    label: str
+    properties: dict[str, Any]
+
+
+class EdgeOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    source: uuid.UUID
+    target: uuid.UUID
+    properties: dict[str, Any]
+
+
+class IntelligenceOut(BaseModel):
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+    stats: dict[str, Any]
+
+
+class CampaignCredit(BaseModel):
+    campaign_id: str
+    credit: float
+    revenue: float
+
+
+class ChannelCredit(BaseModel):
+    channel: str
+    credit: float
+    revenue: float
+
+
+class AttributionOut(BaseModel):
+    model: str
+    conversions: int
+    attributed_conversions: int
+    revenue: float
+    campaigns: list[CampaignCredit]
+    channels: list[ChannelCredit]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@router.get("/v1/intelligence", response_model=IntelligenceOut, summary="The intelligence graph")
+async def get_intelligence(
+    context: SecretDep, state: StateDep, mode: Mode = "summary"
+) -> IntelligenceOut:
+    """`summary` (the default) leaves out Touchpoint nodes and every edge touching one; `full`
+    has them all. The stats always describe the whole graph."""
+    async with state.database.read() as session:
+        view = await service.intelligence(session, context.tenant_id, mode)
+    return IntelligenceOut(
+        nodes=[
+            NodeOut(id=n.id, type=n.type, key=n.key, label=n.label, properties=n.properties)
+            for n in view.nodes
+        ],
+        edges=[
+            EdgeOut(id=e.id, type=e.type, source=e.source, target=e.target, properties=e.properties)
+            for e in view.edges
+        ],
+        stats=view.stats.as_json(),
+    )
+
+
+@router.get("/v1/intelligence/attribution", response_model=AttributionOut, summary="Attribution")
+async def get_attribution(
+    context: SecretDep,
+    state: StateDep,
+    model: AttributionModel,
+    stage: Stage = "conversion",
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+) -> AttributionOut:
+    """Each conversion into `stage` (at `from <= occurred_at < to`) shared among the campaigns
+    and channels of its customer's earlier touchpoints by `model`."""
+    since, until = _utc(since), _utc(until)
+    if since is not None and until is not None and until < since:
+        raise InvalidPayload("to must not be before from", field="to")
+    async with state.database.read() as session:
+        result = await service.attribution(
+            session, context.tenant_id, model, stage=stage, since=since, until=until
+        )
+    return AttributionOut.model_validate(result.as_json())

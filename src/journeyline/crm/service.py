@@ -1,0 +1,223 @@
+"""Projecting a chunk into the CRM: deals from commerce facts, one person per anchor profile,
+companies from their attributes. A fixed number of reads and writes per chunk."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from journeyline.crm.companies import Company, company_id, upsert_company
+from journeyline.crm.deals import Deal, DealFact, apply_deal_facts, deal_keys
+from journeyline.crm.persons import ProfileFacts, commerce_state, person_from
+from journeyline.crm.pipeline import Board, pipeline_board
+from journeyline.store.db import Session
+from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
+from journeyline.store.repositories.crm import COMPANIES, DEALS, PERSONS, CrmRepository
+from journeyline.store.repositories.profiles import ProfileRepository
+
+
+def deal_of(row: CrmDeal) -> Deal:
+    return Deal(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,  # type: ignore[arg-type]  # the column holds only DealKind values
+        stage=row.stage,  # type: ignore[arg-type]  # and DealStage values
+        name=row.name,
+        amount=None if row.amount is None else Decimal(str(row.amount)),
+        currency=row.currency,
+        profile_id=row.profile_id,
+        company_id=row.company_id,
+        subscription_id=row.subscription_id,
+        cancelled=row.cancelled,
+        first_seen_at=row.first_seen_at,
+        last_activity_at=row.last_activity_at,
+        basis_stage=row.basis_stage,  # type: ignore[arg-type]
+        basis_at=row.basis_at,
+        basis_event_id=row.basis_event_id,
+    )
+
+
+def _deal_row(deal: Deal) -> dict[str, Any]:
+    row = asdict(deal)
+    row["amount"] = None if deal.amount is None else float(deal.amount)
+    return row
+
+
+def _company_of(row: CrmCompany) -> Company:
+    return Company(row.id, row.key, row.domain, row.name, row.name_given)
+
+
+async def _profile_facts(
+    session: Session, tenant_id: uuid.UUID, profile_ids: Iterable[uuid.UUID]
+) -> list[ProfileFacts]:
+    repo = ProfileRepository(session, tenant_id)
+    profiles = await repo.get_many(profile_ids)
+    identities = await repo.identities_of(list(profiles))
+    emails: dict[uuid.UUID, list[str]] = {}
+    phones: dict[uuid.UUID, list[str]] = {}
+    for identity in identities:
+        target = (
+            emails if identity.kind == "email" else phones if identity.kind == "phone" else None
+        )
+        if target is not None:
+            target.setdefault(identity.profile_id, []).append(identity.value)
+    return [
+        ProfileFacts(
+            id=profile.id,
+            status=profile.status,  # type: ignore[arg-type]  # shadow | anchor | merged
+            attributes=profile.attributes or {},
+            emails=tuple(emails.get(profile.id, ())),
+            phones=tuple(phones.get(profile.id, ())),
+        )
+        for profile in profiles.values()
+    ]
+
+
+async def project(
+    session: Session,
+    tenant_id: uuid.UUID,
+    facts: Sequence[DealFact],
+    profiles: Iterable[uuid.UUID],
+    now: datetime,
+    *,
+    merged: Mapping[uuid.UUID, uuid.UUID],
+) -> None:
+    """Apply a chunk. `facts` carry survivors' ids; `profiles` are the profiles the chunk
+    touched (their persons are refreshed); `merged` maps each profile merged in the chunk to
+    its survivor: its deals move there and it stops being a person."""
+    repo = CrmRepository(session, tenant_id)
+    await repo.repoint_deals(merged)
+    await repo.delete_persons(list(merged))
+    touched = {p for p in profiles if p not in merged} | {
+        f.profile_id for f in facts if f.profile_id
+    }
+    if not touched and not facts:
+        return
+
+    # Persons first: a deal takes its person's company.
+    profile_facts = await _profile_facts(session, tenant_id, touched)
+    people = {p.id: p for p in profile_facts}
+    first_pass = {p.id: person_from(p) for p in profile_facts}
+    company_keys = {fields.company for fields in first_pass.values() if fields and fields.company}
+    companies = {c.key: c for c in company_keys}
+    stored_companies = await repo.companies_by_id([company_id(tenant_id, key) for key in companies])
+    new_companies: dict[uuid.UUID, Company] = {}
+    changed_companies: dict[uuid.UUID, Company] = {}
+    for fields in first_pass.values():
+        if fields is None or fields.company is None:
+            continue
+        cid = company_id(tenant_id, fields.company.key)
+        known = changed_companies.get(cid) or new_companies.get(cid)
+        if known is None and cid in stored_companies:
+            known = _company_of(stored_companies[cid])
+        updated = upsert_company(tenant_id, fields.company, known)
+        if cid in stored_companies:
+            if updated != _company_of(stored_companies[cid]):
+                changed_companies[cid] = updated
+        else:
+            new_companies[cid] = updated
+
+    company_of_person = {
+        pid: company_id(tenant_id, fields.company.key)
+        for pid, fields in first_pass.items()
+        if fields is not None and fields.company is not None
+    }
+    facts = [
+        fact
+        if fact.profile_id is None or fact.company_id is not None
+        else DealFact(**{**asdict(fact), "company_id": company_of_person.get(fact.profile_id)})
+        for fact in facts
+    ]
+    stored_deals = await repo.deals_by_key(deal_keys(facts))
+    changed = apply_deal_facts(
+        tenant_id, {key: deal_of(row) for key, row in stored_deals.items()}, facts
+    )
+    await repo.save_rows(
+        DEALS,
+        "id",
+        [_deal_row(d) for d in changed.values() if d.key not in stored_deals],
+        [_deal_row(d) for d in changed.values() if d.key in stored_deals],
+    )
+
+    # Lifecycle stages from each person's deals, as they are now.
+    deals_by_person: dict[uuid.UUID, list[Deal]] = {}
+    for deal_row in await repo.deals_of_profiles(list(people)):
+        if deal_row.profile_id is not None:
+            deals_by_person.setdefault(deal_row.profile_id, []).append(deal_of(deal_row))
+    stored_persons = await repo.persons_by_id(list(people))
+    new_persons: list[dict[str, Any]] = []
+    changed_persons: list[dict[str, Any]] = []
+    gone: list[uuid.UUID] = []
+    for pid, profile in people.items():
+        fields = person_from(profile, commerce_state(deals_by_person.get(pid, ())))
+        if fields is None:
+            if pid in stored_persons:
+                gone.append(pid)
+            continue
+        row = {
+            "profile_id": pid,
+            "name": fields.name,
+            "email": fields.email,
+            "phone": fields.phone,
+            "title": fields.title,
+            "company_id": company_of_person.get(pid),
+            "lifecycle_stage": fields.lifecycle_stage,
+            "updated_at": now,
+        }
+        (changed_persons if pid in stored_persons else new_persons).append(row)
+    await repo.delete_persons(gone)
+    await repo.save_rows(
+        COMPANIES,
+        "id",
+        [{**asdict(c), "updated_at": now} for c in new_companies.values()],
+        [{**asdict(c), "updated_at": now} for c in changed_companies.values()],
+    )
+    await repo.save_rows(PERSONS, "profile_id", new_persons, changed_persons)
+
+
+async def persons(session: Session, tenant_id: uuid.UUID, limit: int) -> list[CrmPerson]:
+    return await CrmRepository(session, tenant_id).persons(limit)
+
+
+async def companies(session: Session, tenant_id: uuid.UUID, limit: int) -> list[CrmCompany]:
+    return await CrmRepository(session, tenant_id).companies(limit)
+
+
+async def deals(session: Session, tenant_id: uuid.UUID, limit: int) -> list[CrmDeal]:
+    return await CrmRepository(session, tenant_id).deals(limit)
+
+
+async def board(session: Session, tenant_id: uuid.UUID, limit: int) -> Board:
+    rows = await CrmRepository(session, tenant_id).deals(limit)
+    return pipeline_board(deal_of(row) for row in rows)
+
+
+async def move_merged(
+    session: Session, tenant_id: uuid.UUID, merged: Mapping[uuid.UUID, uuid.UUID], now: datetime
+) -> None:
+    """An operator merge: the merged profiles' deals go to the survivor, which stays the one
+    person; its person is refreshed (attributes and deals changed)."""
+    await project(session, tenant_id, [], set(merged.values()), now, merged=merged)
+
+
+async def restore_unmerged(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    survivor_id: uuid.UUID,
+    restored_id: uuid.UUID,
+    restored_orders: Iterable[str],
+    now: datetime,
+) -> None:
+    """An unmerge: the deals of the orders the restored profile took back follow them, and both
+    persons are derived again."""
+    repo = CrmRepository(session, tenant_id)
+    deals = await repo.deals_by_key([f"order:{order_id}" for order_id in restored_orders])
+    await repo.assign_deals(
+        {row.id: restored_id for row in deals.values() if row.profile_id == survivor_id}
+    )
+    await project(session, tenant_id, [], {survivor_id, restored_id}, now, merged={})

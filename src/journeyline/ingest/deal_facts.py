@@ -1,0 +1,65 @@
+"""What an event says about a CRM deal, read from its payload (pure)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from journeyline.crm.deals import STAGE_BY_EVENT, DealFact
+from journeyline.orders.facts import TOTAL_KEYS, read_id, read_number, read_text
+
+
+def _amount(payload: dict[str, Any]) -> Decimal | None:
+    for key in TOTAL_KEYS:
+        number = read_number(payload.get(key))
+        if number is not None:
+            try:
+                return Decimal(str(number))
+            except InvalidOperation:
+                return None
+    return None
+
+
+def _product_names(payload: dict[str, Any]) -> tuple[str, ...]:
+    names: list[str] = []
+    products = payload.get("products")
+    if isinstance(products, list):
+        for item in products:
+            if isinstance(item, dict):
+                name = read_text(item.get("name")) or read_text(item.get("product_name"))
+                if name:
+                    names.append(name)
+    single = read_text(payload.get("product_name"))
+    if not names and single:
+        names.append(single)
+    return tuple(names)
+
+
+def deal_fact(
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    event_id: uuid.UUID,
+    occurred_at: datetime,
+    profile_id: uuid.UUID | None,
+) -> DealFact | None:
+    """The deal fact of a commerce event (cart, checkout, purchase, subscription, refund,
+    cancellation, abandonment), or None."""
+    if event_type not in STAGE_BY_EVENT:
+        return None
+    return DealFact(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=occurred_at,
+        profile_id=profile_id,
+        order_id=read_id(payload.get("order_id")),
+        order_number=read_id(payload.get("order_number")) or read_id(payload.get("order_name")),
+        subscription_id=read_id(payload.get("subscription_id")),
+        plan_id=read_id(payload.get("plan_id")),
+        plan_name=read_text(payload.get("plan_name")),
+        product_names=_product_names(payload),
+        amount=_amount(payload),
+        currency=read_text(payload.get("currency")),
+    )
