@@ -3,12 +3,16 @@ through their stages, the pipeline board, merges, tenant isolation and keys."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.conftest import TenantKeys
+from tests.webhooks.mutation import fixture_document
+from tests.webhooks.signing import stripe_signature
 
 
 async def send(
@@ -170,6 +174,46 @@ async def test_a_shadows_deals_follow_it_into_the_person_and_back_on_unmerge(
     assert [p["profile_id"] for p in persons] == [person["customer_id"]]
 
 
+async def test_an_unmerge_gives_back_subscriptions_and_orderless_purchases(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """Deals without an order follow their basis event's profile back on unmerge; the
+    survivor keeps its own."""
+
+    async def sale(email: str, action: str, properties: dict[str, Any]) -> dict[str, Any]:
+        event = {"type": "track", "action": action, "email": email, "properties": properties}
+        return await send(client, tenant, event)
+
+    kept = await sale("keep@sub.io", "subscription_created", {"subscription_id": "S-KEEP"})
+    gone = await sale("gone@sub.io", "subscription_created", {"subscription_id": "S-GONE"})
+    await sale("gone@sub.io", "purchase_completed", {"total": 12, "currency": "EUR"})
+    merged = await client.post(
+        f"/v1/profiles/{kept['customer_id']}/merge",
+        json={"profile_id": gone["customer_id"]},
+        headers=tenant.secret,
+    )
+    assert merged.status_code == 200, merged.text
+    owners = {d["key"]: d["profile_id"] for d in await data(client, tenant, "/v1/crm/deals")}
+    assert set(owners.values()) == {kept["customer_id"]}, owners
+    assert len(owners) == 3
+
+    undone = await client.post(
+        f"/v1/profiles/{kept['customer_id']}/unmerge",
+        json={"profile_id": gone["customer_id"]},
+        headers=tenant.secret,
+    )
+    assert undone.status_code == 200, undone.text
+    owners = {d["key"]: d["profile_id"] for d in await data(client, tenant, "/v1/crm/deals")}
+    purchase = next(key for key in owners if key.startswith("purchase:"))
+    assert owners == {
+        "subscription:S-KEEP": kept["customer_id"],
+        "subscription:S-GONE": gone["customer_id"],
+        purchase: gone["customer_id"],
+    }
+    persons = {p["email"]: p for p in await data(client, tenant, "/v1/crm/persons")}
+    assert persons["gone@sub.io"]["lifecycle_stage"] == "customer"
+
+
 async def test_an_operator_merge_leaves_one_person_with_both_deals(
     client: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
@@ -236,3 +280,29 @@ async def test_crm_routes_need_a_secret_key_and_a_sane_limit(
     for limit in ("0", "x", "100000"):
         bad = await client.get(path, params={"limit": limit}, headers=tenant.secret)
         assert bad.status_code == 422
+
+
+async def test_a_stripe_subscription_checkout_is_one_won_deal(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """checkout.session.completed (mode subscription) and customer.subscription.created are
+    one sale: one won subscription deal, while the checkout still completes its order."""
+    made = await client.post(
+        "/v1/connections", json={"provider": "stripe", "secret": "whsec_crm"}, headers=tenant.secret
+    )
+    assert made.status_code == 201, made.text
+    created = fixture_document("stripe", "customer.subscription.created.json")
+    subscription = created["data"]["object"]["id"]
+    checkout = fixture_document("stripe", "checkout.session.completed.json")
+    checkout["data"]["object"].update(mode="subscription", subscription=subscription)
+    for document in (checkout, created):
+        body = orjson.dumps(document)
+        signature = stripe_signature("whsec_crm", body, int(time.time()))
+        sent = await client.post(
+            made.json()["url"], content=body, headers={"Stripe-Signature": signature}
+        )
+        assert sent.json()["status"] == "accepted", sent.text
+    deals = await data(client, tenant, "/v1/crm/deals")
+    assert [(d["key"], d["stage"]) for d in deals] == [(f"subscription:{subscription}", "won")]
+    orders = await data(client, tenant, "/v1/orders")
+    assert [o["status"] for o in orders] == ["completed"]

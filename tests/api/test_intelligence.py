@@ -442,6 +442,9 @@ async def test_attribution_per_model_on_a_hand_computed_example(
     ("query", "field"),
     [
         ("/v1/intelligence?mode=everything", "mode"),
+        ("/v1/intelligence?mode=full&limit=0", "limit"),
+        ("/v1/intelligence?limit=10001", "limit"),
+        ("/v1/intelligence?limit=many", "limit"),
         ("/v1/intelligence/attribution?model=u_shaped", "model"),
         ("/v1/intelligence/attribution", "model"),
         ("/v1/intelligence/attribution?model=linear&stage=loyalty", "stage"),
@@ -487,3 +490,65 @@ async def test_a_tenant_sees_nothing_of_another(
         assert theirs["stats"]["campaigns"] == []
     nothing = await attribution(client, other_tenant, "model=linear")
     assert (nothing["conversions"], nothing["revenue"], nothing["campaigns"]) == (0, 0.0, [])
+
+
+async def test_native_events_answer_their_touchpoint(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """POST /v1/events names the Touchpoint node each event became (a redelivery names the
+    same one); an event with no customer has none."""
+    body = {
+        "type": "track",
+        "action": "email_opened",
+        "email": "touch@example.com",
+        "campaignId": "spring-sale",
+        "channel": "email",
+        "messageId": "touch-1",
+    }
+    first = await client.post("/v1/events", json=body, headers=tenant.secret)
+    again = await client.post("/v1/events", json=body, headers=tenant.secret)
+    assert first.status_code == again.status_code == 200, first.text
+    result, repeat = first.json()["results"][0], again.json()["results"][0]
+    assert result["touchpoint_id"] is not None
+    assert repeat["duplicate"] is True
+    assert repeat["touchpoint_id"] == result["touchpoint_id"]
+
+    view = await graph(client, tenant)
+    touchpoint = {n["id"]: n for n in view["nodes"]}[result["touchpoint_id"]]
+    assert touchpoint["type"] == "Touchpoint"
+    assert touchpoint["key"] == result["event_id"]
+    assert touchpoint["properties"]["sync_count"] == 2
+
+
+async def test_the_view_is_bounded_and_says_so_while_stats_count_everything(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """limit=2 over three customers of two touchpoints each: the newest two customers, the
+    newest two touchpoints, only the edges between returned nodes; stats of the whole graph."""
+    for person in range(3):
+        who = {"anonymous_id": f"bounded-{person}"}
+        await send(client, tenant, page(2 * person, "fall", "cpc", **who))
+        await send(client, tenant, page(2 * person + 1, "fall", "cpc", **who))
+    whole = await graph(client, tenant)
+    assert whole["truncated"] is False
+    bounded = (await client.get("/v1/intelligence?mode=full&limit=2", headers=tenant.secret)).json()
+    assert bounded["truncated"] is True
+    assert bounded["stats"] == whole["stats"]
+    assert bounded["stats"]["nodes"]["Touchpoint"] == 6
+
+    def newest(node_type: str) -> list[str]:
+        keys = [n["key"] for n in whole["nodes"] if n["type"] == node_type]
+        return sorted(keys, reverse=True)[:2]
+
+    kept = {n["id"]: n for n in bounded["nodes"]}
+    for node_type in ("Customer", "Touchpoint"):
+        assert sorted(
+            (n["key"] for n in kept.values() if n["type"] == node_type), reverse=True
+        ) == newest(node_type)
+    assert {n["key"] for n in kept.values() if n["type"] == "Campaign"} == {"fall"}
+    assert bounded["edges"], "the edges between returned nodes are kept"
+    for edge in bounded["edges"]:
+        assert edge["source"] in kept and edge["target"] in kept, edge
+    summary = (await client.get("/v1/intelligence?limit=2", headers=tenant.secret)).json()
+    assert {n["type"] for n in summary["nodes"]} == {"Customer", "Campaign", "Channel", "Stage"}
+    assert summary["truncated"] is True

@@ -78,7 +78,9 @@ def final(facts: Sequence[DealFact]) -> Deal:
         pytest.param(fact("product_added"), "order:1001", id="cart"),
         pytest.param(fact("purchase_completed"), "order:1001", id="purchase"),
         pytest.param(
-            fact("purchase_completed", subscription_id="sub_1"), "order:1001", id="sub-checkout"
+            fact("purchase_completed", subscription_id="sub_1"),
+            "subscription:sub_1",
+            id="sub-checkout",
         ),
         pytest.param(
             fact("purchase_completed", order_id=None, subscription_id="sub_1"),

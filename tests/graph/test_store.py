@@ -69,7 +69,7 @@ async def graph_statements(database: Database, settings: Settings, size: int) ->
     with recorded_statements(database) as statements:
         await database.run(lambda session: pipeline.process(session, context, events, now=NOW))
     async with database.read() as session:
-        view = await graph_service.intelligence(session, created.tenant_id, "summary")
+        view = await graph_service.intelligence(session, created.tenant_id, "summary", 1000)
     assert view.stats.nodes["Customer"] == size
     assert view.stats.nodes["Touchpoint"] == 3 * size
     assert view.stats.stages["consideration"] == size
@@ -93,7 +93,7 @@ async def save(database: Database, tenant_id: uuid.UUID, steps: Sequence[Any]) -
 async def normalized(database: Database, tenant_id: uuid.UUID) -> Any:
     """The graph with node ids replaced by (type, key), so two tenants' graphs compare."""
     async with database.read() as session:
-        view = await graph_service.intelligence(session, tenant_id, "full")
+        view = await graph_service.intelligence(session, tenant_id, "full", 10_000)
     names = {node.id: (node.type, node.key) for node in view.nodes}
     nodes = sorted(
         (node.type, node.key, node.label, sorted(node.properties.items())) for node in view.nodes

@@ -1,23 +1,16 @@
-"""The intelligence view: summary/full filtering and stats (no I/O)."""
+"""The intelligence stats from counting queries (no I/O): the counts are taken here, in
+Python, from a planned graph, as the store's GROUP BY queries would."""
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from journeyline.graph.build import GraphSnapshot, TouchFact, plan_chunk
-from journeyline.graph.plan import Edge, Node, node_id
-from journeyline.graph.view import (
-    SUMMARY_EDGE_TYPES,
-    SUMMARY_NODE_TYPES,
-    Mode,
-    TouchpointCount,
-    filter_mode,
-    graph_stats,
-    intelligence_view,
-)
+from journeyline.graph.plan import Edge, Node, node_id, stage_node_id
+from journeyline.graph.stages import STAGES
+from journeyline.graph.view import GraphStats, TouchpointCount, counted_stats
 
 TENANT = uuid.UUID(int=0xA)
 T0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
@@ -61,6 +54,21 @@ def graph() -> tuple[list[Node], list[Edge]]:
     return [*plan.nodes.values(), fall], list(plan.edges.values())
 
 
+def graph_stats(nodes: list[Node], edges: list[Edge]) -> GraphStats:
+    def per_target(edge_type: str) -> Counter[uuid.UUID]:
+        return Counter(edge.target for edge in edges if edge.type == edge_type)
+
+    return counted_stats(
+        node_counts=Counter(node.type for node in nodes),
+        edge_counts=Counter(edge.type for edge in edges),
+        stage_nodes={stage: stage_node_id(TENANT, stage) for stage in STAGES},
+        at_stage=per_target("AT_STAGE"),
+        shared=[node for node in nodes if node.type in ("Campaign", "Channel")],
+        influenced_by=per_target("INFLUENCED_BY"),
+        via_channel=per_target("VIA_CHANNEL"),
+    )
+
+
 def test_stats_count_nodes_edges_stages_campaigns_and_channels() -> None:
     stats = graph_stats(*graph())
     assert stats.nodes == {
@@ -99,24 +107,3 @@ def test_stats_as_json() -> None:
         {"channel": "email", "touchpoints": 2},
     ]
     assert set(as_json) == {"nodes", "edges", "stages", "campaigns", "channels"}
-
-
-def test_summary_drops_touchpoints_and_their_edges() -> None:
-    nodes, edges = filter_mode(*graph(), "summary")
-    assert {n.type for n in nodes} == {"Customer", "Campaign", "Channel", "Stage"}
-    assert {e.type for e in edges} == {"AT_STAGE"}
-    assert set(SUMMARY_NODE_TYPES) == {"Customer", "Campaign", "Channel", "Stage"}
-    assert set(SUMMARY_EDGE_TYPES) == {"AT_STAGE"}
-
-
-def test_full_keeps_everything() -> None:
-    nodes, edges = graph()
-    assert filter_mode(nodes, edges, "full") == (tuple(nodes), tuple(edges))
-
-
-@pytest.mark.parametrize("mode", ["summary", "full"])
-def test_view_stats_cover_the_whole_graph_in_either_mode(mode: Mode) -> None:
-    nodes, edges = graph()
-    view = intelligence_view(nodes, edges, mode)
-    assert view.stats == graph_stats(nodes, edges)
-    assert view.stats.nodes["Touchpoint"] == 4

@@ -9,7 +9,8 @@ from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.store.db import Database, recorded_statements
 from journeyline.store.models import Event
-from journeyline.store.repositories.events import COPY_FROM, EventRepository
+from journeyline.store.repositories.events import EventRepository
+from journeyline.store.repositories.scoped import COPY_FROM
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext, build_context
 

@@ -46,8 +46,7 @@ def _result(outcome: EventOutcome) -> dict[str, Any]:
     return EventResult(
         event_id=outcome.event_id,
         customer_id=outcome.profile_id,
-        # The intelligence graph (its own issue) will own touchpoints; until then there is none.
-        touchpoint_id=None,
+        touchpoint_id=outcome.touchpoint_id,
         matched_by=outcome.matched_by,
         confidence=outcome.confidence,
         created_customer=outcome.created_profile,

@@ -40,6 +40,7 @@ class IntelligenceOut(BaseModel):
     nodes: list[NodeOut]
     edges: list[EdgeOut]
     stats: dict[str, Any]
+    truncated: bool
 
 
 class CampaignCredit(BaseModel):
@@ -71,12 +72,17 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 @router.get("/v1/intelligence", response_model=IntelligenceOut, summary="The intelligence graph")
 async def get_intelligence(
-    context: SecretDep, state: StateDep, mode: Mode = "summary"
+    context: SecretDep,
+    state: StateDep,
+    mode: Mode = "summary",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> IntelligenceOut:
     """`summary` (the default) leaves out Touchpoint nodes and every edge touching one; `full`
-    has them all. The stats always describe the whole graph."""
+    has them. Bounded: every Campaign, Channel and Stage, the newest `limit` Customers and
+    Touchpoints, the edges between them; `truncated` says whether some were left out. The
+    stats always describe the whole graph."""
     async with state.database.read() as session:
-        view = await service.intelligence(session, context.tenant_id, mode)
+        view = await service.intelligence(session, context.tenant_id, mode, limit)
     return IntelligenceOut(
         nodes=[
             NodeOut(id=n.id, type=n.type, key=n.key, label=n.label, properties=n.properties)
@@ -87,6 +93,7 @@ async def get_intelligence(
             for e in view.edges
         ],
         stats=view.stats.as_json(),
+        truncated=view.truncated,
     )
 
 

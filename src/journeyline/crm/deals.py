@@ -123,10 +123,13 @@ def deal_key(fact: DealFact) -> str | None:
         if fact.plan_id and fact.profile_id is not None:
             return f"subscription:{fact.profile_id}:plan:{fact.plan_id}"
         return None
+    if fact.subscription_id and STAGE_BY_EVENT[fact.event_type] in ("won", "refunded"):
+        # A subscription's sales and refunds are its deal's, order id or not: Stripe's
+        # subscription checkout completes an order (the session) *and* creates the subscription,
+        # one sale that must not read as two won deals; a renewal has no order at all.
+        return f"subscription:{fact.subscription_id}"
     if fact.order_id:
         return f"order:{fact.order_id}"
-    if fact.subscription_id and STAGE_BY_EVENT[fact.event_type] in ("won", "refunded"):
-        return f"subscription:{fact.subscription_id}"  # a renewal payment with no order id
     if fact.event_type in ORDERLESS_SALE_EVENTS:
         return f"purchase:{fact.event_id}"
     return None

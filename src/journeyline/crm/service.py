@@ -4,7 +4,7 @@ companies from their attributes. A fixed number of reads and writes per chunk.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +17,7 @@ from journeyline.crm.pipeline import Board, pipeline_board
 from journeyline.store.db import Session
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.crm import COMPANIES, DEALS, PERSONS, CrmRepository
+from journeyline.store.repositories.events import EventRepository
 from journeyline.store.repositories.profiles import ProfileRepository
 
 
@@ -210,14 +211,26 @@ async def restore_unmerged(
     *,
     survivor_id: uuid.UUID,
     restored_id: uuid.UUID,
+    restored_family: Collection[uuid.UUID],
     restored_orders: Iterable[str],
     now: datetime,
 ) -> None:
-    """An unmerge: the deals of the orders the restored profile took back follow them, and both
-    persons are derived again."""
+    """An unmerge: the deals of the orders the restored profile took back follow them; every
+    other deal of the survivor (a subscription, an order-less purchase) goes back when its
+    basis event, the one that named its person, is one the log attributes to the restored
+    profile's family. Both persons are then derived again."""
     repo = CrmRepository(session, tenant_id)
-    deals = await repo.deals_by_key([f"order:{order_id}" for order_id in restored_orders])
-    await repo.assign_deals(
-        {row.id: restored_id for row in deals.values() if row.profile_id == survivor_id}
-    )
+    by_order = await repo.deals_by_key([f"order:{order_id}" for order_id in restored_orders])
+    back = {row.id for row in by_order.values() if row.profile_id == survivor_id}
+    others = {
+        row.basis_event_id: row.id
+        for row in await repo.deals_of_profiles([survivor_id])
+        if not row.key.startswith("order:") and row.basis_event_id is not None
+    }
+    if others:
+        theirs = await EventRepository(session, tenant_id).events_of_profiles(
+            list(others), restored_family
+        )
+        back |= {deal for event_id, deal in others.items() if event_id in theirs}
+    await repo.assign_deals(dict.fromkeys(sorted(back), restored_id))
     await project(session, tenant_id, [], {survivor_id, restored_id}, now, merged={})

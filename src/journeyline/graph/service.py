@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -35,16 +34,9 @@ from journeyline.graph.plan import (
     touchpoint_node_id,
 )
 from journeyline.graph.stages import STAGES, Contribution, Stage, TouchpointRecord
-from journeyline.graph.view import (
-    SUMMARY_EDGE_TYPES,
-    SUMMARY_NODE_TYPES,
-    IntelligenceView,
-    Mode,
-    TouchpointCount,
-    graph_stats,
-    intelligence_view,
-)
+from journeyline.graph.view import IntelligenceView, Mode, counted_stats
 from journeyline.store.db import Session
+from journeyline.store.repositories.events import EventRepository
 from journeyline.store.repositories.graph import EdgeRow, GraphRepository, NodeRow
 
 
@@ -179,10 +171,19 @@ def _edge_row(edge: Edge) -> dict[str, Any]:
     }
 
 
-async def save_plan(repo: GraphRepository, plan: GraphPlan) -> None:
-    """Write `plan` in the order `plan.py` gives. Upserts read the stored rows once per table,
-    merge properties key by key here, then INSERT the new rows in one multi-row statement and
-    UPDATE the changed ones in one executemany; a row the plan leaves as it is is not written."""
+async def save_plan(
+    repo: GraphRepository, plan: GraphPlan, fresh: frozenset[uuid.UUID] = frozenset()
+) -> None:
+    """Write `plan` in the order `plan.py` gives. Each upserted row takes the cheapest way that
+    gives the store's result:
+
+    - fresh: a node in `fresh` (the touchpoint of an event seen for the first time, so not
+      stored yet) and every edge at one go in by `append_rows` (COPY on PostgreSQL), unread;
+    - bare: a row that brings no properties (and a node whose label is its key) changes nothing
+      in a stored row, so it is inserted with ON CONFLICT DO NOTHING, unread;
+    - the rest are read once per table, their properties merged key by key here, and the new
+      ones INSERTed in multi-row statements, the changed ones UPDATEd in one executemany; a row
+      the plan leaves as it is is not written."""
     await repo.delete_nodes(sorted(plan.deleted_nodes))
     await repo.delete_edges(sorted(plan.deleted_edges))
     for edge_type, sources in plan.replaced_sources.items():
@@ -194,10 +195,20 @@ async def save_plan(repo: GraphRepository, plan: GraphPlan) -> None:
             }
             await repo.replace_edges(edge_type, sorted(sources), kept)
 
-    stored_nodes = await repo.nodes_by_id(plan.nodes) if plan.nodes else {}
+    fresh_nodes: list[dict[str, Any]] = []
+    bare_nodes: list[dict[str, Any]] = []
+    rich_nodes: list[Node] = []
+    for node in plan.nodes.values():
+        if node.id in fresh:
+            fresh_nodes.append(_node_row(node))
+        elif not node.properties and node.label == node.key:
+            bare_nodes.append(_node_row(node))
+        else:
+            rich_nodes.append(node)
+    stored_nodes = await repo.nodes_by_id([n.id for n in rich_nodes]) if rich_nodes else {}
     new_nodes: list[dict[str, Any]] = []
     changed_nodes: list[dict[str, Any]] = []
-    for node in plan.nodes.values():
+    for node in rich_nodes:
         stored_node = stored_nodes.get(node.id)
         if stored_node is None:
             new_nodes.append(_node_row(node))
@@ -205,13 +216,24 @@ async def save_plan(repo: GraphRepository, plan: GraphPlan) -> None:
         merged = {**stored_node.properties, **node.properties}
         if merged != stored_node.properties or node.label != stored_node.label:
             changed_nodes.append({"id": node.id, "label": node.label, "properties": merged})
-    await repo.insert_nodes(new_nodes)
+    await repo.append_nodes(fresh_nodes)
+    await repo.insert_nodes(bare_nodes + new_nodes)
     await repo.update_nodes(sorted(changed_nodes, key=lambda row: row["id"]))
 
-    stored_edges = await repo.edges_by_id(plan.edges) if plan.edges else {}
+    fresh_edges: list[dict[str, Any]] = []
+    bare_edges: list[dict[str, Any]] = []
+    rich_edges: list[Edge] = []
+    for edge in plan.edges.values():
+        if edge.source in fresh or edge.target in fresh:
+            fresh_edges.append(_edge_row(edge))
+        elif not edge.properties:
+            bare_edges.append(_edge_row(edge))
+        else:
+            rich_edges.append(edge)
+    stored_edges = await repo.edges_by_id([e.id for e in rich_edges]) if rich_edges else {}
     new_edges: list[dict[str, Any]] = []
     changed_edges: list[dict[str, Any]] = []
-    for edge in plan.edges.values():
+    for edge in rich_edges:
         stored_edge = stored_edges.get(edge.id)
         if stored_edge is None:
             new_edges.append(_edge_row(edge))
@@ -219,7 +241,8 @@ async def save_plan(repo: GraphRepository, plan: GraphPlan) -> None:
         merged = {**stored_edge.properties, **edge.properties}
         if merged != stored_edge.properties:
             changed_edges.append({"id": edge.id, "properties": merged})
-    await repo.insert_edges(new_edges)
+    await repo.append_edges(fresh_edges)
+    await repo.insert_edges(bare_edges + new_edges)
     await repo.update_edges(sorted(changed_edges, key=lambda row: row["id"]))
 
 
@@ -227,10 +250,16 @@ async def save_plan(repo: GraphRepository, plan: GraphPlan) -> None:
 
 
 async def project(
-    session: Session, tenant_id: uuid.UUID, steps: Sequence[TouchFact | MergeStep]
+    session: Session,
+    tenant_id: uuid.UUID,
+    steps: Sequence[TouchFact | MergeStep],
+    *,
+    new_events: Collection[uuid.UUID] = frozenset(),
 ) -> GraphPlan:
     """Plan and save a chunk's events and merges, in their order. An event already in the
-    graph (a redelivery) refreshes its touchpoint and changes nothing else."""
+    graph (a redelivery) refreshes its touchpoint and changes nothing else. `new_events` are
+    events stored in this very transaction (the pipeline minted their ids): they cannot have a
+    touchpoint yet, so theirs are not looked up."""
     if not steps:
         return GraphPlan()
     facts = [step for step in steps if isinstance(step, TouchFact)]
@@ -245,10 +274,19 @@ async def project(
         profiles=profiles,
         shadows=shadows,
         merging=merging,
-        event_ids={fact.event_id for fact in facts if fact.profile_id is not None},
+        event_ids={
+            fact.event_id
+            for fact in facts
+            if fact.profile_id is not None and fact.event_id not in new_events
+        },
     )
     plan = plan_chunk(tenant_id, snapshot, steps)
-    await save_plan(repo, plan)
+    fresh = frozenset(
+        plan.touchpoint_ids[fact.event_id]
+        for fact in facts
+        if fact.event_id not in snapshot.touchpoints and fact.event_id in plan.touchpoint_ids
+    )
+    await save_plan(repo, plan, fresh)
     return plan
 
 
@@ -287,7 +325,7 @@ async def restore_on_unmerge(
     repo = GraphRepository(session, tenant_id)
     owned = await repo.touchpoints_of([customer_node_id(tenant_id, survivor_id)])
     records = [record for row in owned if (record := _record(row.touchpoint)) is not None]
-    theirs = await repo.events_of_profiles(
+    theirs = await EventRepository(session, tenant_id).events_of_profiles(
         [record.event_id for record in records], set(restored_family)
     )
     plan = plan_unmerge(
@@ -315,38 +353,43 @@ def _as_edge(row: EdgeRow) -> Edge:
     )
 
 
-def _counts(
-    nodes: Iterable[Node], node_type: NodeType, by_target: Mapping[uuid.UUID, int]
-) -> tuple[TouchpointCount, ...]:
-    counts = [
-        TouchpointCount(node.key, by_target.get(node.id, 0))
-        for node in nodes
-        if node.type == node_type
-    ]
-    return tuple(sorted(counts, key=lambda count: (-count.touchpoints, count.key)))
-
-
-async def intelligence(session: Session, tenant_id: uuid.UUID, mode: Mode) -> IntelligenceView:
-    """The graph as `GET /v1/intelligence` serves it. A summary loads no touchpoint: its stats
-    (those of the whole graph) come from counting queries."""
+async def intelligence(
+    session: Session, tenant_id: uuid.UUID, mode: Mode, limit: int
+) -> IntelligenceView:
+    """The graph as `GET /v1/intelligence` serves it, bounded: every Campaign, Channel and
+    Stage, the newest `limit` Customers and (in `full`) the newest `limit` Touchpoints, and the
+    edges between the nodes returned. The stats describe the whole graph (counting queries)."""
     repo = GraphRepository(session, tenant_id)
+    shared = [_as_node(row) for row in await repo.nodes({"Campaign", "Channel", "Stage"})]
+    customers = [_as_node(row) for row in await repo.newest_nodes("Customer", limit + 1)]
+    touchpoints: list[Node] = []
     if mode == "full":
-        nodes = [_as_node(row) for row in await repo.nodes()]
-        edges = [_as_edge(row) for row in await repo.edges()]
-        return intelligence_view(nodes, edges, "full")
-    nodes = [_as_node(row) for row in await repo.nodes(SUMMARY_NODE_TYPES)]
-    edges = [_as_edge(row) for row in await repo.edges(SUMMARY_EDGE_TYPES)]
-    stats = graph_stats(nodes, edges)
-    node_counts = await repo.node_counts()
-    edge_counts = await repo.edge_counts()
-    stats = replace(
-        stats,
-        nodes={node_type: node_counts.get(node_type, 0) for node_type in stats.nodes},
-        edges={edge_type: edge_counts.get(edge_type, 0) for edge_type in stats.edges},
-        campaigns=_counts(nodes, "Campaign", await repo.edge_counts_by_target("INFLUENCED_BY")),
-        channels=_counts(nodes, "Channel", await repo.edge_counts_by_target("VIA_CHANNEL")),
+        touchpoints = [_as_node(row) for row in await repo.newest_nodes("Touchpoint", limit + 1)]
+    truncated = len(customers) > limit or len(touchpoints) > limit
+    customers, touchpoints = customers[:limit], touchpoints[:limit]
+    customer_ids = {node.id for node in customers}
+    touchpoint_ids = {node.id for node in touchpoints}
+    rows = await repo.edges_at({"AT_STAGE"}, sources=customer_ids)
+    if touchpoints:
+        rows += await repo.edges_at(
+            {"VIA_CHANNEL", "INFLUENCED_BY", "CONTRIBUTES_TO"}, sources=touchpoint_ids
+        )
+        rows += [
+            row
+            for row in await repo.edges_at({"HAS_TOUCHPOINT"}, targets=touchpoint_ids)
+            if row.source in customer_ids
+        ]
+    nodes = [*sorted(shared + customers, key=lambda n: (n.type, n.key)), *touchpoints]
+    stats = counted_stats(
+        node_counts=await repo.node_counts(),
+        edge_counts=await repo.edge_counts(),
+        stage_nodes={stage: stage_node_id(tenant_id, stage) for stage in STAGES},
+        at_stage=await repo.edge_counts_by_target("AT_STAGE"),
+        shared=shared,
+        influenced_by=await repo.edge_counts_by_target("INFLUENCED_BY"),
+        via_channel=await repo.edge_counts_by_target("VIA_CHANNEL"),
     )
-    return IntelligenceView(tuple(nodes), tuple(edges), stats)
+    return IntelligenceView(tuple(nodes), tuple(_as_edge(row) for row in rows), stats, truncated)
 
 
 async def attribution(

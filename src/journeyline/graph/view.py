@@ -1,10 +1,10 @@
-"""The intelligence view: the summary/full filter and the graph's stats (pure)."""
+"""The intelligence view: what `GET /v1/intelligence` answers, and the graph's stats from its
+counting queries (pure)."""
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,14 +12,6 @@ from journeyline.graph.plan import EDGE_TYPES, NODE_TYPES, Edge, EdgeType, Node,
 from journeyline.graph.stages import STAGES, Stage
 
 Mode = Literal["summary", "full"]
-
-# Every edge type but AT_STAGE has a Touchpoint at one end: summary mode drops them all, which
-# also tells a service what it need not load for a summary.
-TOUCHPOINT_EDGE_TYPES: frozenset[EdgeType] = frozenset(
-    {"HAS_TOUCHPOINT", "INFLUENCED_BY", "VIA_CHANNEL", "CONTRIBUTES_TO"}
-)
-SUMMARY_NODE_TYPES: frozenset[NodeType] = frozenset(NODE_TYPES) - {"Touchpoint"}
-SUMMARY_EDGE_TYPES: frozenset[EdgeType] = frozenset(EDGE_TYPES) - TOUCHPOINT_EDGE_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,67 +47,39 @@ class IntelligenceView:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     stats: GraphStats
+    # Some Customers or Touchpoints were left out (the view is bounded; the stats are not).
+    truncated: bool = False
 
 
-def filter_mode(
-    nodes: Iterable[Node], edges: Iterable[Edge], mode: Mode
-) -> tuple[tuple[Node, ...], tuple[Edge, ...]]:
-    """`full` keeps everything; `summary` drops Touchpoint nodes and every edge touching one."""
-    all_nodes, all_edges = tuple(nodes), tuple(edges)
-    if mode == "full":
-        return all_nodes, all_edges
-    touchpoints = {node.id for node in all_nodes if node.type == "Touchpoint"}
-    return (
-        tuple(node for node in all_nodes if node.type in SUMMARY_NODE_TYPES),
-        tuple(
-            edge
-            for edge in all_edges
-            if edge.type in SUMMARY_EDGE_TYPES
-            and edge.source not in touchpoints
-            and edge.target not in touchpoints
-        ),
-    )
-
-
-def _counts_by_target(
-    nodes: dict[uuid.UUID, Node], edges: Iterable[Edge], edge_type: EdgeType, node_type: NodeType
+def _by_touchpoints(
+    nodes: Iterable[Node], node_type: NodeType, by_target: Mapping[uuid.UUID, int]
 ) -> tuple[TouchpointCount, ...]:
-    counts: Counter[str] = Counter(
-        {node.key: 0 for node in nodes.values() if node.type == node_type}
-    )
-    for edge in edges:
-        target = nodes.get(edge.target)
-        if edge.type == edge_type and target is not None and target.type == node_type:
-            counts[target.key] += 1
-    return tuple(
-        TouchpointCount(key, count)
-        for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    )
+    counts = [
+        TouchpointCount(node.key, by_target.get(node.id, 0))
+        for node in nodes
+        if node.type == node_type
+    ]
+    return tuple(sorted(counts, key=lambda count: (-count.touchpoints, count.key)))
 
 
-def graph_stats(nodes: Iterable[Node], edges: Iterable[Edge]) -> GraphStats:
-    """Counts per node type, per edge type, customers per stage, touchpoints per campaign and
-    per channel. Computed on the full graph, so a summary still reports touchpoint counts."""
-    by_id: dict[uuid.UUID, Node] = {node.id: node for node in nodes}
-    all_edges = tuple(edges)
-    node_counts = Counter(node.type for node in by_id.values())
-    edge_counts = Counter(edge.type for edge in all_edges)
-    stage_counts: Counter[str] = Counter()
-    for edge in all_edges:
-        target = by_id.get(edge.target)
-        if edge.type == "AT_STAGE" and target is not None:
-            stage_counts[target.key] += 1
+def counted_stats(
+    *,
+    node_counts: Mapping[str, int],
+    edge_counts: Mapping[str, int],
+    stage_nodes: Mapping[Stage, uuid.UUID],
+    at_stage: Mapping[uuid.UUID, int],
+    shared: Iterable[Node],
+    influenced_by: Mapping[uuid.UUID, int],
+    via_channel: Mapping[uuid.UUID, int],
+) -> GraphStats:
+    """The whole graph's stats from counting queries: nodes per type, edges per type, AT_STAGE
+    edges per stage node, INFLUENCED_BY / VIA_CHANNEL edges per target, and the Campaign and
+    Channel nodes (`shared`, every one listed, a campaign with no touchpoint at 0)."""
+    shared_nodes = tuple(shared)
     return GraphStats(
-        nodes={node_type: node_counts[node_type] for node_type in NODE_TYPES},
-        edges={edge_type: edge_counts[edge_type] for edge_type in EDGE_TYPES},
-        stages={stage: stage_counts[stage] for stage in STAGES},
-        campaigns=_counts_by_target(by_id, all_edges, "INFLUENCED_BY", "Campaign"),
-        channels=_counts_by_target(by_id, all_edges, "VIA_CHANNEL", "Channel"),
+        nodes={node_type: node_counts.get(node_type, 0) for node_type in NODE_TYPES},
+        edges={edge_type: edge_counts.get(edge_type, 0) for edge_type in EDGE_TYPES},
+        stages={stage: at_stage.get(stage_nodes[stage], 0) for stage in STAGES},
+        campaigns=_by_touchpoints(shared_nodes, "Campaign", influenced_by),
+        channels=_by_touchpoints(shared_nodes, "Channel", via_channel),
     )
-
-
-def intelligence_view(nodes: Iterable[Node], edges: Iterable[Edge], mode: Mode) -> IntelligenceView:
-    """The `GET /v1/intelligence` answer: stats over the whole graph, nodes and edges by mode."""
-    all_nodes, all_edges = tuple(nodes), tuple(edges)
-    kept_nodes, kept_edges = filter_mode(all_nodes, all_edges, mode)
-    return IntelligenceView(kept_nodes, kept_edges, graph_stats(all_nodes, all_edges))

@@ -41,26 +41,20 @@ async def unmerge_profile(
         session, tenant_id, into_id, merged_id, now, log_through=log_through
     )
     survivor = (await reads.family_of(session, tenant_id, into_id))[0]
+    family = await reads.family_of(session, tenant_id, restored)
     orders = await orders_service.restore_unmerged(
-        session,
-        tenant_id,
-        survivor_id=survivor,
-        restored_family=await reads.family_of(session, tenant_id, restored),
-        restored_id=restored,
+        session, tenant_id, survivor_id=survivor, restored_family=family, restored_id=restored
     )
     await crm_service.restore_unmerged(
         session,
         tenant_id,
         survivor_id=survivor,
         restored_id=restored,
+        restored_family=family,
         restored_orders=orders,
         now=now,
     )
     await graph_service.restore_on_unmerge(
-        session,
-        tenant_id,
-        survivor_id=survivor,
-        restored_id=restored,
-        restored_family=await reads.family_of(session, tenant_id, restored),
+        session, tenant_id, survivor_id=survivor, restored_id=restored, restored_family=family
     )
     return restored

@@ -7,7 +7,7 @@ through the same set-based steps: one dedupe query, one identifier lookup, multi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +58,8 @@ class EventOutcome:
     # The profile holds a strong identifier (it is a known person, not an anonymous shadow).
     anchored: bool = False
     merged_profile_ids: list[uuid.UUID] = field(default_factory=list)
+    # The event's Touchpoint node in the intelligence graph (None: no customer to belong to).
+    touchpoint_id: uuid.UUID | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
     error_status: int = 422
@@ -209,6 +211,7 @@ async def process(
         [(prepared[i], outcomes[i]) for i in live],
         now,
         redelivered=redelivered,
+        new_events={row["id"] for row in stored_rows},
     )
     return outcomes
 
@@ -221,10 +224,12 @@ async def _project(
     now: datetime,
     *,
     redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
+    new_events: Collection[uuid.UUID] = frozenset(),
 ) -> None:
-    """Every projection beyond identity, each written set-based for the whole chunk."""
+    """Every projection beyond identity, each written set-based for the whole chunk.
+    `new_events` are those appended to the log by this transaction."""
     await _project_commerce(session, tenant_id, graph, resolved, now)
-    await _project_graph(session, tenant_id, graph, resolved, now, redelivered)
+    await _project_graph(session, tenant_id, graph, resolved, now, redelivered, new_events)
     await _project_crm(session, tenant_id, graph, resolved, now)
 
 
@@ -235,15 +240,23 @@ async def _project_crm(
     resolved: Sequence[tuple[_Prepared, EventOutcome]],
     now: datetime,
 ) -> None:
-    """Deals from the chunk's commerce events; persons of every profile the chunk touched."""
+    """Deals from the chunk's commerce events; the persons of the anchors whose person fields
+    may have changed: new attributes, new or moved strong identifiers, deals, merges. (A page
+    view changes no person; a shadow is none.)"""
     facts: list[DealFact] = []
-    touched: set[uuid.UUID] = set()
+    inserted, moved = graph.identity_changes()
+    touched = {graph.survivor(entry.profile_id) for entry in graph.lineage}
+    touched |= {
+        graph.survivor(owner)
+        for changes in (inserted, moved)
+        for (kind, _value), owner in changes.items()
+        if kind in STRONG_KINDS
+    }
     for item, outcome in resolved:
         if outcome.error is not None or outcome.event_id is None or outcome.profile_id is None:
             continue
         event = item.event
         profile_id = graph.survivor(outcome.profile_id)
-        touched.add(profile_id)
         if event.traits is not None:
             continue
         fact = deal_fact(
@@ -257,6 +270,11 @@ async def _project_crm(
             facts.append(fact)
     merged = {m.from_profile_id: graph.survivor(m.into_profile_id) for m in graph.merges}
     touched |= set(merged.values())
+    touched = {
+        profile_id
+        for profile_id in touched
+        if (state := graph.profiles.get(profile_id)) is None or state.status == "anchor"
+    }
     await crm_service.project(session, tenant_id, facts, touched, now, merged=merged)
 
 
@@ -301,6 +319,7 @@ async def _project_graph(
     resolved: Sequence[tuple[_Prepared, EventOutcome]],
     now: datetime,
     redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
+    new_events: Collection[uuid.UUID] = frozenset(),
 ) -> None:
     """The intelligence graph: every stored event a touchpoint of the profile it resolved to,
     with each merge of the chunk placed just before the event that caused it, so the chunk is
@@ -338,7 +357,10 @@ async def _project_graph(
         for item, outcome in redelivered
         if outcome.duplicate and outcome.error is None and outcome.event_id is not None
     )
-    await graph_service.project(session, tenant_id, steps)
+    plan = await graph_service.project(session, tenant_id, steps, new_events=new_events)
+    for _item, outcome in (*resolved, *redelivered):
+        if outcome.event_id is not None:
+            outcome.touchpoint_id = plan.touchpoint_ids.get(outcome.event_id)
 
 
 def _resolve_and_project(

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, overload
 
-import orjson
-from sqlalchemy import JSON, and_, func, insert, or_, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, func, or_, select, text
 
 from journeyline.store.models import Event
-from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
+from journeyline.store.repositories.scoped import TenantRepository, aware, slices, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +44,6 @@ _PG_DEDUPE = text(
 
 
 EVENTS = table_of(Event)
-# Below this many rows a chunk is written with INSERT: COPY's setup costs more than it saves.
-COPY_FROM = 50
-
-
-def _json_text(value: Any) -> str | None:
-    """JSON for a json/jsonb column in a COPY (asyncpg takes the text); None stays SQL NULL."""
-    return None if value is None else orjson.dumps(value).decode()
 
 
 class EventRepository(TenantRepository):
@@ -91,39 +82,26 @@ class EventRepository(TenantRepository):
         return found
 
     async def append(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Multi-row INSERTs; on PostgreSQL a binary COPY in the same transaction (the log is
-        append-only and its rows are complete, so COPY's all-or-nothing suits it)."""
-        if not rows:
-            return
-        if self.session.get_bind().dialect.name == "postgresql" and len(rows) >= COPY_FROM:
-            await self._copy(rows)
-            return
-        for part in slices(rows, 500):
-            await self.session.execute(
-                insert(table_of(Event)), [{**row, "tenant_id": self.tenant_id} for row in part]
-            )
+        """The log is append-only and its rows are complete: COPY on PostgreSQL suits it."""
+        await self.append_rows(EVENTS, rows)
 
-    async def _copy(self, rows: Sequence[dict[str, Any]]) -> None:
-        columns = ["tenant_id", *rows[0]]
-        json_columns = {name for name in columns if isinstance(EVENTS.c[name].type, JSON | JSONB)}
-        records = [
-            tuple(
-                self.tenant_id
-                if name == "tenant_id"
-                else _json_text(row[name])
-                if name in json_columns
-                else _aware(row[name])
-                if isinstance(row[name], datetime)
-                else row[name]
-                for name in columns
+    async def events_of_profiles(
+        self, event_ids: Collection[uuid.UUID], profile_ids: Collection[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Which of the events the log attributes to one of the profiles."""
+        found: set[uuid.UUID] = set()
+        if not profile_ids:
+            return found
+        for part in slices(sorted(event_ids)):
+            rows = await self.session.scalars(
+                select(Event.id).where(
+                    Event.tenant_id == self.tenant_id,
+                    Event.id.in_(part),
+                    Event.profile_id.in_(sorted(profile_ids)),
+                )
             )
-            for row in rows
-        ]
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            "events", records=records, columns=columns
-        )
+            found.update(rows)
+        return found
 
     async def count(self) -> int:
         statement = select(func.count()).select_from(Event).where(Event.tenant_id == self.tenant_id)
@@ -261,6 +239,4 @@ def _aware(value: datetime | str | None) -> datetime | None:
     """Aggregates bypass the column type on SQLite, which hands back naive text."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware(datetime.fromisoformat(value) if isinstance(value, str) else value)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
-from journeyline.store.models import Event, GraphEdge, GraphNode
+from journeyline.store.models import GraphEdge, GraphNode
 from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
 NODES = table_of(GraphNode)
@@ -159,24 +159,6 @@ class GraphRepository(TenantRepository):
             found.update((row.id, _edge(row)) for row in rows)
         return found
 
-    async def events_of_profiles(
-        self, event_ids: Collection[uuid.UUID], profile_ids: Collection[uuid.UUID]
-    ) -> set[uuid.UUID]:
-        """Which of the events the log attributes to one of the profiles."""
-        found: set[uuid.UUID] = set()
-        if not profile_ids:
-            return found
-        for part in slices(sorted(event_ids)):
-            rows = await self.session.scalars(
-                select(Event.id).where(
-                    Event.tenant_id == self.tenant_id,
-                    Event.id.in_(part),
-                    Event.profile_id.in_(sorted(profile_ids)),
-                )
-            )
-            found.update(rows)
-        return found
-
     # Reads for the routes.
 
     async def nodes(self, types: Collection[str] | None = None) -> list[NodeRow]:
@@ -192,6 +174,38 @@ class GraphRepository(TenantRepository):
             statement = statement.where(GraphEdge.type.in_(sorted(types)))
         rows = await self.session.scalars(statement.order_by(GraphEdge.type, GraphEdge.id))
         return [_edge(row) for row in rows]
+
+    async def newest_nodes(self, node_type: str, limit: int) -> list[NodeRow]:
+        """The `limit` nodes of a type with the greatest keys: for Customers (profile ids) and
+        Touchpoints (event ids), both UUIDv7, the newest."""
+        rows = await self.session.scalars(
+            select(GraphNode)
+            .where(GraphNode.tenant_id == self.tenant_id, GraphNode.type == node_type)
+            .order_by(GraphNode.key.desc())
+            .limit(limit)
+        )
+        return [_node(row) for row in rows]
+
+    async def edges_at(
+        self,
+        edge_types: Collection[str],
+        *,
+        sources: Collection[uuid.UUID] = (),
+        targets: Collection[uuid.UUID] = (),
+    ) -> list[EdgeRow]:
+        """The edges of these types leaving one of `sources` or reaching one of `targets`."""
+        found: dict[uuid.UUID, EdgeRow] = {}
+        for column, ends in ((GraphEdge.source, sources), (GraphEdge.target, targets)):
+            for part in slices(sorted(ends)):
+                rows = await self.session.scalars(
+                    select(GraphEdge).where(
+                        GraphEdge.tenant_id == self.tenant_id,
+                        GraphEdge.type.in_(sorted(edge_types)),
+                        column.in_(part),
+                    )
+                )
+                found.update((row.id, _edge(row)) for row in rows)
+        return sorted(found.values(), key=lambda edge: (edge.type, edge.id))
 
     async def node_counts(self) -> dict[str, int]:
         rows = await self.session.execute(
@@ -261,6 +275,14 @@ class GraphRepository(TenantRepository):
             if spared:
                 statement = statement.where(GraphEdge.id.not_in(spared))
             await self.session.execute(statement)
+
+    async def append_nodes(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Nodes that cannot be stored yet (touchpoints of first-seen events): COPY on PostgreSQL."""
+        await self.append_rows(NODES, rows)
+
+    async def append_edges(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Edges of such nodes."""
+        await self.append_rows(EDGES, rows)
 
     async def insert_nodes(self, rows: Sequence[dict[str, Any]]) -> None:
         await self._insert(NODES, rows)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, insert, update
+import orjson
+from sqlalchemy import JSON, Table, bindparam, insert, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.base import Base
@@ -15,6 +18,8 @@ T = TypeVar("T")
 
 # Bound parameters per statement: SQLite allows 32,766, asyncpg 32,767; stay well under.
 SLICE = 2000
+# Below this many rows new rows are written with INSERT: COPY's setup costs more than it saves.
+COPY_FROM = 50
 
 
 def slices(items: Sequence[T], size: int = SLICE) -> Iterator[Sequence[T]]:
@@ -34,6 +39,45 @@ class TenantRepository:
         self.session = session
         self.tenant_id = tenant_id
 
+    async def append_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Rows known to be new (all with the columns of the first): multi-row INSERTs, or on
+        PostgreSQL, from COPY_FROM rows, one binary COPY in the same transaction, which skips
+        SQLAlchemy's per-parameter work. A conflict fails the whole statement either way. COPY
+        knows nothing of Python-side column defaults, so a table relying on one gets INSERTs."""
+        if not rows:
+            return
+        columns = ["tenant_id", *(name for name in rows[0] if name != "tenant_id")]
+        defaulted = any(c.default is not None and c.name not in columns for c in table.c)
+        if (
+            len(rows) < COPY_FROM
+            or defaulted
+            or self.session.get_bind().dialect.name != "postgresql"
+        ):
+            for part in slices(rows, 500):
+                await self.session.execute(
+                    insert(table), [{**row, "tenant_id": self.tenant_id} for row in part]
+                )
+            return
+        json_columns = {name for name in columns if isinstance(table.c[name].type, JSON | JSONB)}
+        records = [
+            tuple(
+                self.tenant_id
+                if name == "tenant_id"
+                else _json_text(row[name])
+                if name in json_columns
+                else aware(row[name])
+                if isinstance(row[name], datetime)
+                else row[name]
+                for name in columns
+            )
+            for row in rows
+        ]
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, records=records, columns=columns
+        )
+
     async def save_rows(
         self,
         table: Table,
@@ -43,10 +87,7 @@ class TenantRepository:
     ) -> None:
         """A projection's chunk: one multi-row INSERT for the new rows (per 500), one
         executemany UPDATE by `key` for the changed ones (all with the same columns)."""
-        for part in slices(new, 500):
-            await self.session.execute(
-                insert(table), [{**row, "tenant_id": self.tenant_id} for row in part]
-            )
+        await self.append_rows(table, new)
         if not changed:
             return
         columns = [name for name in changed[0] if name != key]
@@ -59,3 +100,14 @@ class TenantRepository:
             statement,
             [{"w_id": row[key], **{f"b_{name}": row[name] for name in columns}} for row in changed],
         )
+
+
+def _json_text(value: Any) -> str | None:
+    """JSON for a json/jsonb column in a COPY (asyncpg takes the text); None stays SQL NULL."""
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def aware(value: datetime) -> datetime:
+    """A naive datetime read as UTC (asyncpg's COPY encodes timestamptz from aware ones only;
+    SQLite hands back naive ones)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
