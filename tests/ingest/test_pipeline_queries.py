@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from journeyline.config import Settings
+from journeyline.ids import uuid7
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.store.db import Database, recorded_statements
+from journeyline.store.db import Database, Session, is_retryable, recorded_statements
 from journeyline.store.models import Event
 from journeyline.store.repositories.events import EventRepository
+from journeyline.store.repositories.graph import GraphRepository
 from journeyline.store.repositories.scoped import COPY_FROM
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext, build_context
@@ -160,3 +165,30 @@ async def test_a_large_chunk_is_stored_exactly_as_a_small_one(
         assert comparable(stored[f"small-{index}"]) == comparable(stored[f"large-{index}"])
     assert stored["large-1"].identifiers == {"email": "large-1@x.io"}
     assert stored["large-0"].identifiers is None
+
+
+async def test_a_copy_that_breaks_a_unique_key_is_a_retryable_integrity_error(
+    database: Database, settings: Settings
+) -> None:
+    """COPY bypasses SQLAlchemy's error wrapping; append_rows restores it, so the unit of work
+    retries a unique-key race raised by COPY as it does one raised by INSERT."""
+    context = await context_for(database, settings)
+    rows = [
+        {
+            "id": uuid7(),
+            "type": "Channel",
+            "key": f"dup-{index}",
+            "label": f"dup-{index}",
+            "properties": {},
+        }
+        for index in range(COPY_FROM)
+    ]
+
+    async def twice(session: Session) -> None:
+        repo = GraphRepository(session, context.tenant_id)
+        await repo.append_nodes(rows)
+        await repo.append_nodes(rows)
+
+    with pytest.raises(IntegrityError) as raised:
+        await database.run(twice, attempts=1)
+    assert is_retryable(raised.value)

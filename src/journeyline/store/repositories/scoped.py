@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 import orjson
 from sqlalchemy import JSON, Table, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.base import Base
@@ -74,9 +75,18 @@ class TenantRepository:
         ]
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=records, columns=columns
-        )
+        try:
+            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                table.name, records=records, columns=columns
+            )
+        except Exception as exc:
+            # The raw driver's errors bypass SQLAlchemy's wrapping: give them its types, so a
+            # unique-key race or a deadlock is retried like one raised by an INSERT.
+            sqlstate = getattr(exc, "sqlstate", None)
+            if not isinstance(sqlstate, str):
+                raise
+            wrapper = IntegrityError if sqlstate.startswith("23") else DBAPIError
+            raise wrapper(f"COPY {table.name}", None, exc) from exc
 
     async def save_rows(
         self,
