@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +20,7 @@ from journeyline.api import (
     keystone,
     orders,
     profiles,
+    stream,
     tracker,
     trackmate,
     webhooks,
@@ -28,10 +31,41 @@ from journeyline.api.state import AppState
 from journeyline.config import Settings, get_settings
 from journeyline.ingest.batches import JobQueue
 from journeyline.ingest.group_commit import GroupCommitter
+from journeyline.realtime.broker import LocalBroker, RedisBroker
+from journeyline.realtime.hub import Hub
 from journeyline.store.db import Database
 from journeyline.tenancy.cache import KeyCache
 from journeyline.worker.local import LocalWorker
 from journeyline.worker.settings import ArqQueue
+
+
+@asynccontextmanager
+async def _realtime(settings: Settings, database: Database, hub: Hub) -> AsyncIterator[None]:
+    """Committed mutations reach the hub: through Redis when configured (what a worker process
+    commits reaches this process's clients too), else straight from this process's commits."""
+    if not settings.redis_url:
+        database.publisher = LocalBroker(hub)
+        try:
+            yield
+        finally:
+            database.publisher = None
+        return
+    broker = RedisBroker.from_url(settings.redis_url)
+    subscribed = asyncio.Event()
+    listener = asyncio.get_running_loop().create_task(broker.listen(hub, subscribed))
+    database.publisher = broker
+    try:
+        # Not a hard wait: Redis down at start-up must not keep the API down; the listener
+        # keeps trying.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(subscribed.wait(), timeout=5)
+        yield
+    finally:
+        database.publisher = None
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await broker.close()
 
 
 async def _job_queue(settings: Settings, database: Database) -> JobQueue:
@@ -50,22 +84,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
         db = database or Database.from_url(settings.database_url)
-        committer = GroupCommitter.for_database(db)
-        queue = await _job_queue(settings, db)
-        app.state.journeyline = AppState(
-            settings=settings,
-            database=db,
-            committer=committer,
-            queue=queue,
-            keys=KeyCache(settings.key_cache_seconds),
-        )
-        try:
-            yield
-        finally:
-            await queue.close()
-            await committer.close()
+        hub = Hub(settings.realtime.client_queue)
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(_realtime(settings, db, hub))
             if owned:
-                await db.dispose()
+                stack.push_async_callback(db.dispose)
+            committer = GroupCommitter.for_database(db)
+            stack.push_async_callback(committer.close)
+            queue = await _job_queue(settings, db)
+            stack.push_async_callback(queue.close)
+            app.state.journeyline = AppState(
+                settings=settings,
+                database=db,
+                committer=committer,
+                queue=queue,
+                keys=KeyCache(settings.key_cache_seconds),
+                hub=hub,
+            )
+            yield
 
     app = FastAPI(
         title="journeyline",
@@ -87,6 +123,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         intelligence,
         webhooks,
         tracker,
+        stream,
     ):
         app.include_router(module.router)
     public = (

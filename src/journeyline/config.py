@@ -57,6 +57,15 @@ class OrderSettings(BaseModel):
     abandon_sweep_interval_seconds: float = 60.0
 
 
+class RealtimeSettings(BaseModel):
+    """The live stream (`/v1/stream`, DESIGN §10)."""
+
+    # A keepalive every this many seconds of silence (proxies close idle sockets at 60 s).
+    ping_seconds: float = 20.0
+    # Messages a client may fall behind by before it is told to resync.
+    client_queue: int = 1024
+
+
 class Settings(BaseSettings):
     """Every setting journeyline reads. `.env.example` lists them all."""
 
@@ -78,6 +87,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,5 +1,5 @@
-"""What one process keeps for its lifetime: settings, the database, the group committer and
-the key cache."""
+"""What one process keeps for its lifetime: settings, the database, the group committer, the
+key cache and the realtime hub."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from journeyline.config import Settings
 from journeyline.ingest.batches import JobQueue
 from journeyline.ingest.group_commit import GroupCommitter
+from journeyline.realtime.hub import Hub
 from journeyline.store.db import Database
 from journeyline.tenancy.cache import KeyCache
 
@@ -19,3 +20,4 @@ class AppState:
     committer: GroupCommitter
     queue: JobQueue
     keys: KeyCache
+    hub: Hub

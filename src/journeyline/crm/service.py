@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,12 @@ from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.crm import COMPANIES, DEALS, PERSONS, CrmRepository
 from journeyline.store.repositories.events import EventRepository
 from journeyline.store.repositories.profiles import ProfileRepository
+
+
+@dataclass(frozen=True, slots=True)
+class CrmChanges:
+    deals: list[Deal] = field(default_factory=list)
+    persons: list[dict[str, Any]] = field(default_factory=list)
 
 
 def deal_of(row: CrmDeal) -> Deal:
@@ -86,8 +92,8 @@ async def project(
     now: datetime,
     *,
     merged: Mapping[uuid.UUID, uuid.UUID],
-) -> None:
-    """Apply a chunk. `facts` carry survivors' ids; `profiles` are the profiles the chunk
+) -> CrmChanges:
+    """Apply a chunk (returns the deals and persons written). `facts` carry survivors' ids; `profiles` are the profiles the chunk
     touched (their persons are refreshed); `merged` maps each profile merged in the chunk to
     its survivor: its deals move there and it stops being a person."""
     repo = CrmRepository(session, tenant_id)
@@ -97,7 +103,7 @@ async def project(
         f.profile_id for f in facts if f.profile_id
     }
     if not touched and not facts:
-        return
+        return CrmChanges()
 
     # Persons first: a deal takes its person's company.
     profile_facts = await _profile_facts(session, tenant_id, touched)
@@ -178,6 +184,7 @@ async def project(
         [{**asdict(c), "updated_at": now} for c in changed_companies.values()],
     )
     await repo.save_rows(PERSONS, "profile_id", new_persons, changed_persons)
+    return CrmChanges(list(changed.values()), [*new_persons, *changed_persons])
 
 
 async def persons(session: Session, tenant_id: uuid.UUID, limit: int) -> list[CrmPerson]:

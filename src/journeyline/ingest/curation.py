@@ -11,7 +11,8 @@ from journeyline.graph import service as graph_service
 from journeyline.identity import curation, reads
 from journeyline.identity.reads import ProfileView
 from journeyline.orders import service as orders_service
-from journeyline.store.db import Session
+from journeyline.realtime.messages import message
+from journeyline.store.db import Session, leave_for_commit
 
 
 async def merge_profiles(
@@ -25,6 +26,21 @@ async def merge_profiles(
     await orders_service.move_merged(session, tenant_id, moved)
     await crm_service.move_merged(session, tenant_id, moved, now)
     await graph_service.move_on_merge(session, tenant_id, shadow, view.id)
+    leave_for_commit(
+        session,
+        [
+            message(
+                tenant_id,
+                "profile.merged",
+                {
+                    "from_profile_id": str(shadow),
+                    "into_profile_id": str(view.id),
+                    "reason": "manual",
+                },
+            ),
+            message(tenant_id, "profile.updated", {"profile_id": str(view.id)}),
+        ],
+    )
     return view
 
 
@@ -56,5 +72,17 @@ async def unmerge_profile(
     )
     await graph_service.restore_on_unmerge(
         session, tenant_id, survivor_id=survivor, restored_id=restored, restored_family=family
+    )
+    leave_for_commit(
+        session,
+        [
+            message(
+                tenant_id,
+                "profile.unmerged",
+                {"from_profile_id": str(restored), "into_profile_id": str(survivor)},
+            ),
+            message(tenant_id, "profile.updated", {"profile_id": str(survivor)}),
+            message(tenant_id, "profile.updated", {"profile_id": str(restored)}),
+        ],
     )
     return restored

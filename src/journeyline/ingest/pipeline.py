@@ -14,8 +14,10 @@ from typing import Any
 
 from journeyline.crm import service as crm_service
 from journeyline.crm.deals import DealFact
+from journeyline.crm.service import CrmChanges
 from journeyline.graph import service as graph_service
 from journeyline.graph.build import MergeStep, TouchFact
+from journeyline.graph.plan import GraphPlan
 from journeyline.identity import service as identity_service
 from journeyline.identity.attributes import merge_attributes
 from journeyline.identity.graph import ConflictRecord, IdentityGraph, LineageEntry
@@ -28,13 +30,15 @@ from journeyline.identity.normalize import (
 )
 from journeyline.identity.resolve import ResolveRequest, resolve_event
 from journeyline.ids import uuid7
+from journeyline.ingest import mutations
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.deal_facts import deal_fact
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
 from journeyline.orders import service as orders_service
 from journeyline.orders.facts import order_fact, order_id_of, product_fact
-from journeyline.orders.lifecycle import OrderFact, ProductFact
-from journeyline.store.db import Session
+from journeyline.orders.lifecycle import OrderFact, OrderState, ProductFact
+from journeyline.realtime.messages import capped
+from journeyline.store.db import Session, leave_for_commit
 from journeyline.store.repositories.events import EventRepository
 from journeyline.tenancy.context import TenantContext
 
@@ -63,6 +67,23 @@ class EventOutcome:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
     error_status: int = 422
+
+
+@dataclass(frozen=True, slots=True)
+class Projected:
+    """What the projections of a chunk wrote, for its realtime messages."""
+
+    orders: list[OrderState]
+    crm: CrmChanges
+    graph: GraphPlan
+
+    def messages(self, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+        return [
+            *mutations.order_messages(tenant_id, self.orders),
+            *mutations.deal_messages(tenant_id, self.crm.deals),
+            *mutations.person_messages(tenant_id, self.crm.persons),
+            *mutations.graph_messages(tenant_id, self.graph),
+        ]
 
 
 @dataclass(slots=True)
@@ -204,7 +225,7 @@ async def process(
     redelivered = [
         (prepared[i], o) for i, o in enumerate(outcomes) if o.duplicate and o.error is None
     ]
-    await _project(
+    projected = await _project(
         session,
         tenant_id,
         graph,
@@ -213,6 +234,13 @@ async def process(
         redelivered=redelivered,
         new_events={row["id"] for row in stored_rows},
     )
+    # 5. Publish, after the commit (store/db.py drops these on a rollback).
+    messages = [
+        *mutations.event_messages(tenant_id, stored_rows, graph, projected.graph.touchpoint_ids),
+        *mutations.identity_messages(tenant_id, graph, event_ids),
+        *projected.messages(tenant_id),
+    ]
+    leave_for_commit(session, capped(tenant_id, messages))
     return outcomes
 
 
@@ -225,12 +253,13 @@ async def _project(
     *,
     redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
     new_events: Collection[uuid.UUID] = frozenset(),
-) -> None:
+) -> Projected:
     """Every projection beyond identity, each written set-based for the whole chunk.
     `new_events` are those appended to the log by this transaction."""
-    await _project_commerce(session, tenant_id, graph, resolved, now)
-    await _project_graph(session, tenant_id, graph, resolved, now, redelivered, new_events)
-    await _project_crm(session, tenant_id, graph, resolved, now)
+    orders = await _project_commerce(session, tenant_id, graph, resolved, now)
+    plan = await _project_graph(session, tenant_id, graph, resolved, now, redelivered, new_events)
+    crm = await _project_crm(session, tenant_id, graph, resolved, now)
+    return Projected(orders, crm, plan)
 
 
 async def _project_crm(
@@ -239,7 +268,7 @@ async def _project_crm(
     graph: IdentityGraph,
     resolved: Sequence[tuple[_Prepared, EventOutcome]],
     now: datetime,
-) -> None:
+) -> CrmChanges:
     """Deals from the chunk's commerce events; the persons of the anchors whose person fields
     may have changed: new attributes, new or moved strong identifiers, deals, merges. (A page
     view changes no person; a shadow is none.)"""
@@ -275,7 +304,7 @@ async def _project_crm(
         for profile_id in touched
         if (state := graph.profiles.get(profile_id)) is None or state.status == "anchor"
     }
-    await crm_service.project(session, tenant_id, facts, touched, now, merged=merged)
+    return await crm_service.project(session, tenant_id, facts, touched, now, merged=merged)
 
 
 async def _project_commerce(
@@ -284,7 +313,7 @@ async def _project_commerce(
     graph: IdentityGraph,
     resolved: Sequence[tuple[_Prepared, EventOutcome]],
     now: datetime,
-) -> None:
+) -> list[OrderState]:
     """Orders and products from the chunk's stored events, attributed to the profiles that
     survive the chunk; orders of profiles merged in it move to their survivors."""
     order_facts: list[OrderFact] = []
@@ -309,7 +338,9 @@ async def _project_commerce(
         if product is not None:
             product_facts.append(product)
     merged = {m.from_profile_id: graph.survivor(m.into_profile_id) for m in graph.merges}
-    await orders_service.project(session, tenant_id, order_facts, product_facts, merged=merged)
+    return await orders_service.project(
+        session, tenant_id, order_facts, product_facts, merged=merged
+    )
 
 
 async def _project_graph(
@@ -320,7 +351,7 @@ async def _project_graph(
     now: datetime,
     redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
     new_events: Collection[uuid.UUID] = frozenset(),
-) -> None:
+) -> GraphPlan:
     """The intelligence graph: every stored event a touchpoint of the profile it resolved to,
     with each merge of the chunk placed just before the event that caused it, so the chunk is
     planned in event order (as if its events came one at a time). `redelivered` (duplicates,
@@ -361,6 +392,7 @@ async def _project_graph(
     for _item, outcome in (*resolved, *redelivered):
         if outcome.event_id is not None:
             outcome.touchpoint_id = plan.touchpoint_ids.get(outcome.event_id)
+    return plan
 
 
 def _resolve_and_project(

@@ -19,7 +19,8 @@ from journeyline.errors import JourneylineError
 from journeyline.ingest import curation
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.pipeline import Replayed, replay
-from journeyline.store.db import Database, Session
+from journeyline.realtime.messages import resync
+from journeyline.store.db import Database, Session, leave_for_commit
 from journeyline.store.models import Event
 from journeyline.store.repositories.events import EventRepository
 from journeyline.store.repositories.profiles import ProfileRepository
@@ -156,6 +157,8 @@ async def rebuild_tenant(
                 on_chunk(len(rows))
         while actions:
             await _apply(session, context, actions.popleft(), summary, replayed_through)
+        # Live clients hold views of the old projections: after the commit, they read again.
+        leave_for_commit(session, [resync(context.tenant_id, "the tenant was rebuilt")])
         return summary
 
     return await database.run(work)

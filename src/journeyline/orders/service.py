@@ -67,13 +67,14 @@ async def project(
     product_facts: Sequence[ProductFact],
     *,
     merged: Mapping[uuid.UUID, uuid.UUID],
-) -> None:
+) -> list[OrderState]:
     """Apply a chunk: orders of profiles merged in it move to their survivors first, then the
-    chunk's facts (already attributed to survivors) are applied in order."""
+    chunk's facts (already attributed to survivors) are applied in order. Returns the orders
+    the facts changed."""
     repo = OrderRepository(session, tenant_id)
     await repo.repoint_orders(merged)
     if not order_facts and not product_facts:
-        return
+        return []
     stored_orders = await repo.orders_by_id([fact.order_id for fact in order_facts])
     all_products = [*product_facts, *(p for f in order_facts for p in line_item_products(f))]
     stored_products = await repo.products_by_id([fact.product_id for fact in all_products])
@@ -93,6 +94,7 @@ async def project(
         [asdict(s) for key, s in plan.products.items() if key not in stored_products],
         [asdict(s) for key, s in plan.products.items() if key in stored_products],
     )
+    return list(plan.orders.values())
 
 
 async def move_merged(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -24,6 +25,24 @@ T = TypeVar("T")
 
 # The session type the layers above the store name, so none of them imports SQLAlchemy.
 Session = AsyncSession
+
+log = logging.getLogger("journeyline.store")
+
+# Messages a unit of work leaves for after its commit (realtime mutations, DESIGN §10).
+_OUTBOX = "journeyline.outbox"
+
+
+class Publisher(Protocol):
+    """Where a committed unit of work's messages go (realtime/broker.py)."""
+
+    async def publish(self, messages: Sequence[dict[str, Any]]) -> None: ...
+
+
+def leave_for_commit(session: AsyncSession, messages: Iterable[dict[str, Any]]) -> None:
+    """Queue messages to publish once the session's transaction commits. A rollback (or a
+    retried unit of work, which starts a new session) drops them: a reader never hears of a
+    change that is not in the database."""
+    session.info.setdefault(_OUTBOX, []).extend(messages)
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -54,6 +73,8 @@ class Database:
     # SQLite has a single writer; serialising writers in-process avoids SQLITE_BUSY upgrades of
     # read transactions, which a busy timeout cannot resolve.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set by the process that owns the database (the app, a worker); None publishes nothing.
+    publisher: Publisher | None = None
 
     def __post_init__(self) -> None:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -92,10 +113,23 @@ class Database:
                 yield session
                 await session.commit()
             except BaseException as exc:
+                session.info.pop(_OUTBOX, None)
                 await session.rollback()
                 if isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError):
                     raise StorageUnavailable("the database is unavailable") from exc
                 raise
+            messages = session.info.pop(_OUTBOX, None)
+        if messages and self.publisher is not None:
+            await self._publish(self.publisher, messages)
+
+    @staticmethod
+    async def _publish(publisher: Publisher, messages: Sequence[dict[str, Any]]) -> None:
+        """After the commit the data is durable whatever happens here: a publishing failure is
+        logged, never raised into the unit of work that succeeded."""
+        try:
+            await publisher.publish(messages)
+        except Exception:
+            log.exception("could not publish %d realtime messages", len(messages))
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4) -> T:
         """Run `work` in a unit of work, again from the start after a unique-key race or a

@@ -11,6 +11,7 @@ from arq.worker import Function, func
 
 from journeyline.config import Settings, get_settings
 from journeyline.ingest.batches import JobRef
+from journeyline.realtime.broker import RedisBroker
 from journeyline.store.db import Database
 from journeyline.worker.jobs import abandon_idle_orders, parse_ref, run_ingest_job, sweep
 
@@ -68,11 +69,18 @@ def _every(seconds: float) -> dict[str, Any]:
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or get_settings()
     ctx["settings"] = settings
-    ctx["database"] = Database.from_url(settings.database_url)
+    database = Database.from_url(settings.database_url)
+    if settings.redis_url:
+        # What this worker commits reaches the API processes' live clients through Redis.
+        database.publisher = ctx["broker"] = RedisBroker.from_url(settings.redis_url)
+    ctx["database"] = database
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     await ctx["database"].dispose()
+    broker = ctx.get("broker")
+    if broker is not None:
+        await broker.close()
 
 
 FUNCTIONS: list[Function] = [

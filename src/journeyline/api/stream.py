@@ -1,0 +1,77 @@
+"""WS /v1/stream: a tenant's committed mutations, live (DESIGN §10). Secret key only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+
+from journeyline.api.deps import authenticate
+from journeyline.api.state import AppState
+from journeyline.errors import JourneylineError
+from journeyline.realtime.hub import Subscription
+from journeyline.realtime.messages import message
+from journeyline.tenancy.context import TenantContext
+
+router = APIRouter(tags=["stream"])
+
+
+async def _tenant_of(websocket: WebSocket, state: AppState) -> TenantContext | str:
+    """The secret key's tenant, or why the socket is refused."""
+    key = websocket.query_params.get("key")
+    try:
+        context = await authenticate(state, key.strip() if key else None)
+    except JourneylineError as exc:
+        return exc.message
+    if not context.is_secret:
+        return "the stream needs a secret key (sk_…)"
+    return context
+
+
+async def _client_gone(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it closes: the stream is one-way, but a
+    close is only noticed by reading."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await websocket.receive_text()
+
+
+async def _pump(websocket: WebSocket, subscription: Subscription, ping_seconds: float) -> None:
+    while True:
+        try:
+            item: dict[str, Any] = await asyncio.wait_for(subscription.next(), ping_seconds)
+        except TimeoutError:
+            item = message(subscription.tenant_id, "ping", {})
+        await websocket.send_json(item)
+
+
+@router.websocket("/v1/stream")
+async def stream(websocket: WebSocket) -> None:
+    """`?key=sk_…`. A refused socket is closed before it is accepted (policy violation, with
+    the reason); an accepted one first says `ready` (subscribed: anything committed from now
+    on will arrive), then relays the tenant's messages, with a `ping` after each
+    `ping_seconds` of silence."""
+    state: AppState = websocket.app.state.journeyline
+    tenant = await _tenant_of(websocket, state)
+    if isinstance(tenant, str):
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=tenant)
+        return
+    await websocket.accept()
+    with state.hub.subscribe(tenant.tenant_id) as subscription:
+        await websocket.send_json(message(tenant.tenant_id, "ready", {}))
+        reader = asyncio.create_task(_client_gone(websocket))
+        writer = asyncio.create_task(
+            _pump(websocket, subscription, state.settings.realtime.ping_seconds)
+        )
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
+        for task in done:
+            # The writer ends only by failing to send: the client is gone.
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                task.result()

@@ -1,0 +1,192 @@
+"""What a committed chunk changed, as realtime messages (DESIGN §10; pure): the events stored,
+the profiles created, updated and merged, identity conflicts, orders, CRM persons and deals,
+and the graph's nodes and edges. Summaries, not rows: a client that wants more reads the API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from journeyline.crm.deals import Deal
+from journeyline.graph.plan import GraphPlan
+from journeyline.identity.graph import IdentityGraph
+from journeyline.orders.lifecycle import OrderState
+from journeyline.realtime.messages import message
+
+Message = dict[str, Any]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _id(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def event_messages(
+    tenant_id: uuid.UUID,
+    rows: Iterable[Mapping[str, Any]],
+    graph: IdentityGraph,
+    touchpoints: Mapping[uuid.UUID, uuid.UUID],
+) -> list[Message]:
+    """`event.ingested` per stored event row, with the profile it belongs to now."""
+    return [
+        message(
+            tenant_id,
+            "event.ingested",
+            {
+                "event_id": str(row["id"]),
+                "profile_id": _id(graph.survivor(row["profile_id"]) if row["profile_id"] else None),
+                "event_type": row["event_type"],
+                "event_name": row["event_name"],
+                "source": row["source"],
+                "source_type": row["source_type"],
+                "occurred_at": _iso(row["occurred_at"]),
+                "touchpoint_id": _id(touchpoints.get(row["id"])),
+            },
+        )
+        for row in rows
+    ]
+
+
+def identity_messages(
+    tenant_id: uuid.UUID, graph: IdentityGraph, event_ids: Sequence[uuid.UUID | None]
+) -> list[Message]:
+    """Profiles created (and still standing), merged, updated; identity conflicts."""
+    messages: list[Message] = []
+    for state in graph.profiles.values():
+        if not state.is_dirty or state.merged_into is not None:
+            continue
+        messages.append(
+            message(
+                tenant_id,
+                "profile.created" if state.is_new else "profile.updated",
+                {
+                    "profile_id": str(state.id),
+                    "status": state.status,
+                    "event_count": state.event_count,
+                    "first_seen_at": _iso(state.first_seen_at),
+                    "last_seen_at": _iso(state.last_seen_at),
+                },
+            )
+        )
+    for merge in graph.merges:
+        messages.append(
+            message(
+                tenant_id,
+                "profile.merged",
+                {
+                    "from_profile_id": str(merge.from_profile_id),
+                    "into_profile_id": str(graph.survivor(merge.into_profile_id)),
+                    "reason": merge.reason,
+                },
+            )
+        )
+    for conflict in graph.conflicts:
+        index = conflict.event_index
+        event_id = event_ids[index] if index is not None and index < len(event_ids) else None
+        messages.append(
+            message(
+                tenant_id,
+                "identity.conflict",
+                {
+                    "kind": conflict.kind,
+                    "value": conflict.value,
+                    "reason": conflict.reason,
+                    "owner_profile_id": _id(conflict.owner_profile_id),
+                    "attempted_profile_id": _id(conflict.attempted_profile_id),
+                    "event_id": _id(event_id),
+                },
+            )
+        )
+    return messages
+
+
+def order_messages(tenant_id: uuid.UUID, orders: Iterable[OrderState]) -> list[Message]:
+    return [
+        message(
+            tenant_id,
+            "order.updated",
+            {
+                "order_id": order.order_id,
+                "profile_id": _id(order.profile_id),
+                "status": order.status,
+                "total": order.total,
+                "currency": order.currency,
+                "items": len(order.items),
+            },
+        )
+        for order in orders
+    ]
+
+
+def deal_messages(tenant_id: uuid.UUID, deals: Iterable[Deal]) -> list[Message]:
+    return [
+        message(
+            tenant_id,
+            "crm.deal",
+            {
+                "id": str(deal.id),
+                "key": deal.key,
+                "kind": deal.kind,
+                "stage": deal.stage,
+                "name": deal.name,
+                "amount": None if deal.amount is None else float(deal.amount),
+                "currency": deal.currency,
+                "profile_id": _id(deal.profile_id),
+                "cancelled": deal.cancelled,
+            },
+        )
+        for deal in deals
+    ]
+
+
+def person_messages(tenant_id: uuid.UUID, persons: Iterable[Mapping[str, Any]]) -> list[Message]:
+    return [
+        message(
+            tenant_id,
+            "crm.person",
+            {
+                "profile_id": str(person["profile_id"]),
+                "name": person["name"],
+                "email": person["email"],
+                "lifecycle_stage": person["lifecycle_stage"],
+                "company_id": _id(person["company_id"]),
+            },
+        )
+        for person in persons
+    ]
+
+
+# Nodes or edges one graph message lists; a bigger change says `truncated` (read the graph).
+MAX_GRAPH_ITEMS = 500
+
+
+def _listed(items: Sequence[dict[str, str]], deleted: Iterable[uuid.UUID]) -> dict[str, Any]:
+    gone = sorted(str(item) for item in deleted)
+    return {
+        "upserted": items[:MAX_GRAPH_ITEMS],
+        "deleted": gone[:MAX_GRAPH_ITEMS],
+        "truncated": len(items) > MAX_GRAPH_ITEMS or len(gone) > MAX_GRAPH_ITEMS,
+    }
+
+
+def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
+    """One `graph.nodes` and one `graph.edges` message per commit (upserted and deleted)."""
+    messages: list[Message] = []
+    if plan.nodes or plan.deleted_nodes:
+        nodes = [
+            {"id": str(n.id), "type": n.type, "key": n.key, "label": n.label}
+            for n in plan.nodes.values()
+        ]
+        messages.append(message(tenant_id, "graph.nodes", _listed(nodes, plan.deleted_nodes)))
+    if plan.edges or plan.deleted_edges:
+        edges = [
+            {"id": str(e.id), "type": e.type, "source": str(e.source), "target": str(e.target)}
+            for e in plan.edges.values()
+        ]
+        messages.append(message(tenant_id, "graph.edges", _listed(edges, plan.deleted_edges)))
+    return messages
