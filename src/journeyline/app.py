@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from journeyline import __version__
 from journeyline.api import (
@@ -35,8 +38,11 @@ from journeyline.realtime.broker import LocalBroker, RedisBroker
 from journeyline.realtime.hub import Hub
 from journeyline.store.db import Database
 from journeyline.tenancy.cache import KeyCache
+from journeyline.web import routes as web_routes
 from journeyline.worker.local import LocalWorker
 from journeyline.worker.settings import ArqQueue
+
+log = logging.getLogger("journeyline")
 
 
 @asynccontextmanager
@@ -66,6 +72,17 @@ async def _realtime(settings: Settings, database: Database, hub: Hub) -> AsyncIt
         with contextlib.suppress(asyncio.CancelledError):
             await listener
         await broker.close()
+
+
+def _session_secret(settings: Settings) -> bytes:
+    configured = settings.dashboard.session_secret
+    if configured:
+        return configured.encode()
+    log.warning(
+        "JOURNEYLINE_DASHBOARD__SESSION_SECRET is not set: dashboard sign-ins last until this "
+        "process stops and are not shared with other processes"
+    )
+    return secrets.token_bytes(32)
 
 
 async def _job_queue(settings: Settings, database: Database) -> JobQueue:
@@ -100,6 +117,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 queue=queue,
                 keys=KeyCache(settings.key_cache_seconds),
                 hub=hub,
+                session_secret=_session_secret(settings),
             )
             yield
 
@@ -132,5 +150,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *events.PUBLIC_PATHS,
         *tracker.PUBLIC_PATHS,
     )
+    app.include_router(web_routes.router)
+    app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
     app.add_middleware(PublicCors, public_paths=public)
     return app

@@ -66,6 +66,15 @@ class RealtimeSettings(BaseModel):
     client_queue: int = 1024
 
 
+class DashboardSettings(BaseModel):
+    """The dashboard under /app: its signed session cookie."""
+
+    # Signs session cookies. Unset: a random secret per process, so sessions end on restart
+    # and do not carry across processes; set it in production.
+    session_secret: str | None = None
+    session_max_age_seconds: float = 7 * 24 * 3600.0
+
+
 class Settings(BaseSettings):
     """Every setting journeyline reads. `.env.example` lists them all."""
 
@@ -88,6 +97,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -136,3 +136,16 @@ def test_a_client_that_falls_behind_is_told_to_resync(settings: Settings) -> Non
             track(http, tenant, "page_view", email="slow@stream.io", campaignId="fall")
             heard = until(ws, "resync")
         assert heard[-1]["data"]["reason"] == "the client fell behind"
+
+
+def test_the_dashboard_session_signs_the_socket_in(http: TestClient) -> None:
+    tenant = make_tenant(http, "stream-session")
+    signed = http.post("/app/sign-in", data={"key": tenant.secret_key}, follow_redirects=False)
+    assert signed.status_code == 303
+    with http.websocket_connect("/v1/stream") as ws:
+        assert ws.receive_json()["tenant_id"] == tenant.tenant_id
+    http.cookies.clear()
+    http.cookies.set("journeyline_session", "forged.1.token")
+    with pytest.raises(WebSocketDisconnect) as refused, http.websocket_connect("/v1/stream") as ws:
+        ws.receive_json()
+    assert refused.value.code == 1008

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +13,7 @@ from journeyline.config import Settings
 from journeyline.errors import Forbidden, InvalidPayload, Unauthorized
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
+from journeyline.tenancy import sessions
 from journeyline.tenancy.context import TenantContext, build_context
 from journeyline.tenancy.keys import KeyKind
 
@@ -63,6 +65,27 @@ async def authenticate(state: AppState, key: str | None) -> TenantContext:
         raise Unauthorized("the API key is not valid")
     kind: KeyKind = "secret" if owner.kind == "secret" else "public"
     return build_context(owner.tenant_id, kind, owner.tenant_settings, state.settings)
+
+
+async def session_context(state: AppState, token: str | None) -> TenantContext | None:
+    """The tenant of a dashboard session cookie: a valid signature, not expired, and a secret
+    key that still exists (revoking the key ends its sessions)."""
+    if not token:
+        return None
+    claim = sessions.verify(
+        state.session_secret,
+        token,
+        datetime.now(UTC),
+        state.settings.dashboard.session_max_age_seconds,
+    )
+    if claim is None:
+        return None
+    owner = None
+    async with state.database.read() as session:
+        owner = await tenancy.owner_of_key_hash(session, claim.key_hash, state.keys)
+    if owner is None or owner.kind != "secret":
+        return None
+    return build_context(owner.tenant_id, "secret", owner.tenant_settings, state.settings)
 
 
 async def any_key(request: Request, state: StateDep) -> TenantContext:

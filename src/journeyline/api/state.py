@@ -21,3 +21,5 @@ class AppState:
     queue: JobQueue
     keys: KeyCache
     hub: Hub
+    # Signs dashboard session cookies (tenancy/sessions.py).
+    session_secret: bytes

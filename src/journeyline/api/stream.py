@@ -8,19 +8,24 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from journeyline.api.deps import authenticate
+from journeyline.api.deps import authenticate, session_context
 from journeyline.api.state import AppState
 from journeyline.errors import JourneylineError
 from journeyline.realtime.hub import Subscription
 from journeyline.realtime.messages import message
+from journeyline.tenancy import sessions
 from journeyline.tenancy.context import TenantContext
 
 router = APIRouter(tags=["stream"])
 
 
 async def _tenant_of(websocket: WebSocket, state: AppState) -> TenantContext | str:
-    """The secret key's tenant, or why the socket is refused."""
+    """The secret key's tenant (or the dashboard session's), or why the socket is refused."""
     key = websocket.query_params.get("key")
+    if not key:
+        signed_in = await session_context(state, websocket.cookies.get(sessions.COOKIE))
+        if signed_in is not None:
+            return signed_in
     try:
         context = await authenticate(state, key.strip() if key else None)
     except JourneylineError as exc:
@@ -49,7 +54,7 @@ async def _pump(websocket: WebSocket, subscription: Subscription, ping_seconds: 
 
 @router.websocket("/v1/stream")
 async def stream(websocket: WebSocket) -> None:
-    """`?key=sk_…`. A refused socket is closed before it is accepted (policy violation, with
+    """`?key=sk_…`, or the dashboard's session cookie. A refused socket is closed before it is accepted (policy violation, with
     the reason); an accepted one first says `ready` (subscribed: anything committed from now
     on will arrive), then relays the tenant's messages, with a `ping` after each
     `ping_seconds` of silence."""

@@ -76,6 +76,18 @@ async def authenticate_key(
     return owner
 
 
+async def owner_of_key_hash(
+    session: Session, key_hash: str, cache: KeyCache | None = None
+) -> KeyOwner | None:
+    """The owner of the key with this hash (a dashboard session names its key so), or None."""
+    owner = cache.get(key_hash) if cache is not None else None
+    if owner is None:
+        owner = await tenant_repo.find_key_owner(session, key_hash)
+        if owner is not None and cache is not None:
+            cache.put(key_hash, owner)
+    return owner
+
+
 async def context_for_tenant(
     session: Session, tenant_id: uuid.UUID, key_kind: KeyKind, settings: Settings
 ) -> TenantContext | None:

@@ -107,6 +107,11 @@ class EventRepository(TenantRepository):
         statement = select(func.count()).select_from(Event).where(Event.tenant_id == self.tenant_id)
         return int(await self.session.scalar(statement) or 0)
 
+    async def newest(self, limit: int) -> list[Event]:
+        """The last events written (UUIDv7 ids), newest first."""
+        statement = select(Event).where(Event.tenant_id == self.tenant_id).order_by(Event.id.desc())
+        return list((await self.session.scalars(statement.limit(limit))).all())
+
     async def log_page(self, after: uuid.UUID | None, limit: int) -> list[Event]:
         """The log in the order it was written (UUIDv7 ids), keyset-paged."""
         statement = select(Event).where(Event.tenant_id == self.tenant_id)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.models import Order, Product
@@ -33,6 +33,14 @@ async def tenants_with_open_orders(session: AsyncSession, idle_since: datetime) 
 
 
 class OrderRepository(TenantRepository):
+    async def counts_by_status(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(Order.status, func.count())
+            .where(Order.tenant_id == self.tenant_id)
+            .group_by(Order.status)
+        )
+        return {status: int(count) for status, count in rows}
+
     async def idle_orders(self, idle_since: datetime, limit: int) -> list[Order]:
         """Incomplete orders not yet abandoned, idle since `idle_since`, oldest first."""
         statement = (

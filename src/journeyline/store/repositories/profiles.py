@@ -43,6 +43,15 @@ PROFILES = table_of(Profile)
 
 
 class ProfileRepository(TenantRepository):
+    async def counts_by_status(self) -> dict[str, int]:
+        """How many profiles are shadows, anchors, merged."""
+        rows = await self.session.execute(
+            select(Profile.status, func.count())
+            .where(Profile.tenant_id == self.tenant_id)
+            .group_by(Profile.status)
+        )
+        return {status: int(count) for status, count in rows}
+
     # -- locks ---------------------------------------------------------------------------------
     async def lock_keys(self, keys: Sequence[int]) -> None:
         """Transaction-scoped advisory locks (PostgreSQL); keys arrive sorted."""

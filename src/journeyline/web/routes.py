@@ -1,0 +1,388 @@
+"""The dashboard's pages (/app): sign in with a secret key, then read the tenant's data through
+the same services as the API. Forms post back here (CSRF-checked); live updates come from
+`/v1/stream`, authenticated by the session cookie."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, get_args
+from urllib.parse import parse_qs
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from journeyline.api.deps import authenticate, session_context
+from journeyline.api.state import AppState
+from journeyline.crm import service as crm_service
+from journeyline.errors import JourneylineError, ProfileNotFound
+from journeyline.graph import service as graph_service
+from journeyline.graph.attribution import AttributionModel
+from journeyline.identity import reads
+from journeyline.ingest import curation
+from journeyline.ingest.overview import overview
+from journeyline.orders import service as orders_service
+from journeyline.store.models import AttributeChange
+from journeyline.tenancy import sessions
+from journeyline.tenancy.context import TenantContext
+from journeyline.tenancy.keys import hash_key
+from journeyline.web.lookup import badge, kinds_for
+from journeyline.webhooks import service as webhooks_service
+from journeyline.webhooks.registry import PROVIDERS
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+
+MODELS: tuple[str, ...] = get_args(AttributionModel)
+# A sign-in form or a dashboard action carries a key or an id, never more.
+MAX_FORM_BYTES = 4096
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _money(amount: float | Decimal | None, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    return f"{float(amount):,.2f} {currency or ''}".strip()
+
+
+def _short(value: object) -> str:
+    return str(value)[:8]
+
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("journeyline.web", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+)
+_templates.globals.update(when=_when, money=_money, short=_short, badge=badge)
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.journeyline
+    return state
+
+
+def _token(request: Request) -> str | None:
+    return request.cookies.get(sessions.COOKIE)
+
+
+def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    token = _token(request)
+    csrf = sessions.csrf_token(_state(request).session_secret, token) if token else ""
+    html = _templates.get_template(name).render(
+        signed_in=bool(token), csrf=csrf, page=context.pop("page", ""), title="", **context
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+async def _signed_in(request: Request) -> TenantContext | None:
+    return await session_context(_state(request), _token(request))
+
+
+def _to_sign_in() -> RedirectResponse:
+    return RedirectResponse("/app/sign-in", status_code=303)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    try:
+        parsed = parse_qs(body.decode(), max_num_fields=8)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {name: values[0] for name, values in parsed.items() if values}
+
+
+def _csrf_ok(request: Request, form: Mapping[str, str]) -> bool:
+    token = _token(request)
+    if not token:
+        return False
+    expected = sessions.csrf_token(_state(request).session_secret, token)
+    return form.get("csrf") == expected
+
+
+def _rejected(reason: str) -> HTMLResponse:
+    return HTMLResponse(f"<p>{reason}</p>", status_code=403)
+
+
+@router.get("")
+async def home(request: Request) -> Response:
+    signed_in = await _signed_in(request)
+    return RedirectResponse("/app/overview" if signed_in else "/app/sign-in", status_code=303)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> Response:
+    return _render(request, "sign_in.html", error=None)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    key = (await _form(request)).get("key", "").strip()
+    try:
+        context = await authenticate(_state(request), key or None)
+    except JourneylineError:
+        context = None
+    if context is None or not context.is_secret:
+        error = "That is not a secret key of any tenant." if key else "Enter a secret key."
+        return _render(request, "sign_in.html", status_code=401, error=error)
+    response = RedirectResponse("/app/overview", status_code=303)
+    response.set_cookie(
+        sessions.COOKIE,
+        sessions.issue(_state(request).session_secret, hash_key(key), datetime.now(UTC)),
+        max_age=int(_state(request).settings.dashboard.session_max_age_seconds),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    if not _csrf_ok(request, await _form(request)):
+        return _rejected("The form expired; reload the page.")
+    response = _to_sign_in()
+    response.delete_cookie(sessions.COOKIE, path="/")
+    return response
+
+
+@router.get("/overview")
+async def overview_page(request: Request) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    async with _state(request).database.read() as session:
+        summary = await overview(session, context.tenant_id)
+    return _render(request, "overview.html", page="overview", overview=summary)
+
+
+@router.get("/overview/counts")
+async def overview_counts(request: Request) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    async with _state(request).database.read() as session:
+        summary = await overview(session, context.tenant_id, recent=0)
+    return _render(request, "_counts.html", overview=summary)
+
+
+@router.get("/profiles")
+async def profiles_page(request: Request, q: str = "") -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    query = q.strip()[:320]
+    found: list[reads.ProfileView] = []
+    async with _state(request).database.read() as session:
+        for kind in kinds_for(query):
+            if kind == "profile_id":
+                try:
+                    found = [await reads.get_profile(session, context.tenant_id, uuid.UUID(query))]
+                except ProfileNotFound:
+                    found = []
+            else:
+                found = await reads.find_profiles(session, context.tenant_id, kind, query)
+            if found:
+                break
+        recent, _ = await reads.list_profiles(session, context.tenant_id, limit=25, before=None)
+    return _render(
+        request, "profiles.html", page="profiles", query=query, found=found, recent=recent
+    )
+
+
+def _lineage_by_path(changes: list[AttributeChange]) -> dict[str, list[AttributeChange]]:
+    by_path: dict[str, list[AttributeChange]] = {}
+    for change in sorted(changes, key=lambda change: change.changed_at):
+        by_path.setdefault(change.path, []).append(change)
+    return by_path
+
+
+@router.get("/profiles/{profile_id}")
+async def profile_page(request: Request, profile_id: str) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    try:
+        wanted = uuid.UUID(profile_id)
+        async with _state(request).database.read() as session:
+            profile = await reads.get_profile(session, context.tenant_id, wanted)
+            timeline, _ = await reads.profile_events(
+                session, context.tenant_id, profile.id, limit=200, before=None
+            )
+            lineage = await reads.profile_lineage(session, context.tenant_id, profile.id, limit=500)
+            merges = await reads.profile_merges(session, context.tenant_id, profile.id)
+            orders, _ = await orders_service.list_orders(
+                session, context.tenant_id, profile_ids=[profile.id], limit=100, after=None
+            )
+    except (ValueError, ProfileNotFound):
+        return _render(request, "not_found.html", 404, page="profiles", message="No such profile.")
+    return _render(
+        request,
+        "profile.html",
+        page="profiles",
+        profile=profile,
+        timeline=timeline,
+        lineage=_lineage_by_path(lineage),
+        merges=merges,
+        orders=orders,
+    )
+
+
+@router.post("/profiles/{profile_id}/unmerge")
+async def unmerge(request: Request, profile_id: str) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    form = await _form(request)
+    if not _csrf_ok(request, form):
+        return _rejected("The form expired; reload the page.")
+    try:
+        into_id, merged_id = uuid.UUID(profile_id), uuid.UUID(form.get("profile_id", ""))
+    except ValueError:
+        return _render(request, "not_found.html", 404, page="profiles", message="No such merge.")
+    try:
+        await _state(request).database.run(
+            lambda session: curation.unmerge_profile(
+                session, context.tenant_id, into_id, merged_id, datetime.now(UTC)
+            )
+        )
+    except JourneylineError as exc:
+        return _render(
+            request, "not_found.html", exc.status_code, page="profiles", message=exc.message
+        )
+    return RedirectResponse(f"/app/profiles/{into_id}", status_code=303)
+
+
+@router.get("/intelligence")
+async def intelligence_page(
+    request: Request, mode: str = "summary", model: str = "linear"
+) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    mode = mode if mode in ("summary", "full") else "summary"
+    model = model if model in MODELS else "linear"
+    async with _state(request).database.read() as session:
+        view = await graph_service.intelligence(session, context.tenant_id, "summary", 1)
+        attribution = await graph_service.attribution(
+            session,
+            context.tenant_id,
+            model,  # type: ignore[arg-type]  # checked against MODELS above
+        )
+    return _render(
+        request,
+        "intelligence.html",
+        page="intelligence",
+        mode=mode,
+        model=model,
+        models=MODELS,
+        stats=view.stats,
+        attribution=attribution,
+    )
+
+
+@router.get("/intelligence/stats")
+async def intelligence_stats(request: Request) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    async with _state(request).database.read() as session:
+        view = await graph_service.intelligence(session, context.tenant_id, "summary", 1)
+    return _render(request, "_stats.html", stats=view.stats)
+
+
+@router.get("/intelligence/graph.json")
+async def intelligence_graph(request: Request, mode: str = "summary") -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return JSONResponse({"error": {"code": "unauthorized"}}, status_code=401)
+    async with _state(request).database.read() as session:
+        view = await graph_service.intelligence(
+            session, context.tenant_id, "full" if mode == "full" else "summary", 300
+        )
+    return JSONResponse(
+        {
+            "nodes": [
+                {"id": str(n.id), "type": n.type, "key": n.key, "label": n.label}
+                for n in view.nodes
+            ],
+            "edges": [
+                {"type": e.type, "source": str(e.source), "target": str(e.target)}
+                for e in view.edges
+            ],
+            "truncated": view.truncated,
+        }
+    )
+
+
+@router.get("/pipeline")
+async def pipeline_page(request: Request) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    async with _state(request).database.read() as session:
+        board = await crm_service.board(session, context.tenant_id, 5000)
+    return _render(request, "pipeline.html", page="pipeline", board=board)
+
+
+@router.get("/pipeline/board")
+async def pipeline_board(request: Request) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    async with _state(request).database.read() as session:
+        board = await crm_service.board(session, context.tenant_id, 5000)
+    return _render(request, "_board.html", board=board)
+
+
+async def _webhooks_page(request: Request, context: TenantContext, notice: str | None) -> Response:
+    async with _state(request).database.read() as session:
+        connections = await webhooks_service.list_connections(session, context.tenant_id)
+        deliveries, _ = await webhooks_service.deliveries(
+            session, context.tenant_id, connection_id=None, limit=50, before=None
+        )
+    return _render(
+        request,
+        "webhooks.html",
+        page="webhooks",
+        connections=connections,
+        deliveries=deliveries,
+        notice=notice,
+    )
+
+
+@router.get("/webhooks")
+async def webhooks_page(request: Request) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    return await _webhooks_page(request, context, None)
+
+
+@router.post("/webhooks/deliveries/{delivery_id}/replay")
+async def replay(request: Request, delivery_id: str) -> Response:
+    context = await _signed_in(request)
+    if context is None:
+        return _to_sign_in()
+    if not _csrf_ok(request, await _form(request)):
+        return _rejected("The form expired; reload the page.")
+    try:
+        receipt = await webhooks_service.replay(
+            _state(request).database,
+            _state(request).settings,
+            PROVIDERS,
+            context,
+            uuid.UUID(delivery_id),
+        )
+        notice = f"Replayed: {receipt.status}."
+    except (ValueError, JourneylineError) as exc:
+        notice = f"Not replayed: {getattr(exc, 'message', 'no such delivery')}"
+    return await _webhooks_page(request, context, notice)
