@@ -125,12 +125,13 @@
     var columns = COLUMNS.filter(function (type) {
       return graph.nodes.some(function (node) { return node.type === type; });
     });
-    var width = Math.max(640, columns.length * 190), step = 22, top = 40;
+    // The last column's labels need room to its right.
+    var width = Math.max(640, columns.length * 190), right = 150, step = 22, top = 40;
     var tallest = 1, position = {};
     columns.forEach(function (type, index) {
       var nodes = graph.nodes.filter(function (node) { return node.type === type; });
       tallest = Math.max(tallest, nodes.length);
-      var x = 40 + index * ((width - 80) / Math.max(1, columns.length - 1 || 1));
+      var x = 40 + index * ((width - 40 - right) / Math.max(1, columns.length - 1));
       nodes.forEach(function (node, row) { position[node.id] = { x: x, y: top + row * step, node: node }; });
     });
     root.setAttribute("width", width);
@@ -153,8 +154,7 @@
       var group = svg("g", { "class": "node", "data-type": placed.node.type }, nodes);
       svg("circle", { cx: placed.x, cy: placed.y, r: 6, "class": "node-" + placed.node.type }, group);
       var label = svg("text", { x: placed.x + 9, y: placed.y + 4 }, group);
-      var text = placed.node.type === "Customer" || placed.node.type === "Touchpoint"
-        ? placed.node.label.slice(0, 8) : placed.node.label;
+      var text = placed.node.type === "Customer" ? placed.node.label.slice(0, 8) : placed.node.label;
       label.textContent = text.length > 22 ? text.slice(0, 21) + "…" : text;
       var tip = svg("title", {}, group);
       tip.textContent = placed.node.type + ": " + placed.node.key;
