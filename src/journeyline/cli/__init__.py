@@ -1,10 +1,10 @@
-"""The journeyline command: serve, worker, import, rebuild, abandon-sweep, db, tenants."""
+"""The journeyline command: serve, worker, import, rebuild, abandon-sweep, demo, db, tenants."""
 
 from __future__ import annotations
 
 import typer
 
-from journeyline.cli import abandon, db, importer, rebuild, serve, tenants, worker
+from journeyline.cli import abandon, db, demo, importer, rebuild, serve, tenants, worker
 
 app = typer.Typer(help="journeyline, a customer data platform.", no_args_is_help=True)
 app.command("serve")(serve.serve)
@@ -12,6 +12,7 @@ app.command("worker")(worker.worker)
 app.command("import")(importer.import_command)
 app.command("rebuild")(rebuild.rebuild_command)
 app.command("abandon-sweep")(abandon.abandon_command)
+app.command("demo")(demo.demo_command)
 app.add_typer(db.app, name="db")
 app.add_typer(tenants.app, name="tenants")
 

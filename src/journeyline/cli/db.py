@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 
-from journeyline.config import get_settings
+from journeyline.config import Settings, get_settings
 from journeyline.store import migrate
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+
+
+def ready_database(settings: Settings) -> None:
+    """Before a command writes: the embedded SQLite file is migrated on the spot; PostgreSQL
+    must already be at the newest migration (`db upgrade` is the operator's step there)."""
+    url = settings.database_url
+    if settings.is_sqlite:
+        migrate.upgrade(url)
+    elif not asyncio.run(migrate.is_at_head(url)):
+        typer.echo(
+            "the database is not at the newest migration: run `journeyline db upgrade`", err=True
+        )
+        raise typer.Exit(code=1)
 
 
 @app.command()

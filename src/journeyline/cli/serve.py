@@ -8,9 +8,9 @@ import typer
 import uvicorn
 
 from journeyline.app import create_app
+from journeyline.cli.db import ready_database
 from journeyline.cli.tenants import create, print_keys
 from journeyline.config import get_settings
-from journeyline.store import migrate
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
 
@@ -34,13 +34,7 @@ def serve(
     """Run the API. On SQLite, migrations are applied first; on PostgreSQL run `db upgrade`."""
     settings = get_settings()
     url = settings.database_url
-    if settings.is_sqlite:
-        migrate.upgrade(url)
-    elif not asyncio.run(migrate.is_at_head(url)):
-        typer.echo(
-            "the database is not at the newest migration: run `journeyline db upgrade`", err=True
-        )
-        raise typer.Exit(code=1)
+    ready_database(settings)
     if not asyncio.run(_has_tenants(url)):
         typer.echo("first start: created the default tenant")
         print_keys(asyncio.run(create(url, "default")))

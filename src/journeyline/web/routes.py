@@ -51,7 +51,8 @@ def _money(amount: float | Decimal | None, currency: str | None) -> str:
 
 
 def _short(value: object) -> str:
-    return str(value)[:8]
+    # The tail: UUIDv7 ids made close together share their leading (time) digits.
+    return str(value)[-8:]
 
 
 _templates = jinja2.Environment(

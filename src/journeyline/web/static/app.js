@@ -62,7 +62,7 @@
     if (data.profile_id) {
       var link = document.createElement("a");
       link.href = "/app/profiles/" + data.profile_id;
-      link.textContent = data.profile_id.slice(0, 8);
+      link.textContent = data.profile_id.slice(-8);
       cell(row, link);
     } else cell(row, "");
     feed.insertBefore(row, feed.firstChild);
@@ -125,17 +125,24 @@
     var columns = COLUMNS.filter(function (type) {
       return graph.nodes.some(function (node) { return node.type === type; });
     });
-    // The last column's labels need room to its right.
-    var width = Math.max(640, columns.length * 190), right = 150, step = 22, top = 40;
-    var tallest = 1, position = {};
+    // The last column's labels need room to its right. Columns share one height (at most 40
+    // rows); a crowded column packs its nodes closer and drops their labels.
+    var width = Math.max(640, columns.length * 190), right = 150, top = 40, row = 22;
+    var counts = columns.map(function (type) {
+      return graph.nodes.filter(function (node) { return node.type === type; }).length;
+    });
+    var height = top + Math.min(40, Math.max.apply(null, counts.concat([1]))) * row + 20;
+    var position = {};
     columns.forEach(function (type, index) {
       var nodes = graph.nodes.filter(function (node) { return node.type === type; });
-      tallest = Math.max(tallest, nodes.length);
+      var step = Math.min(row, (height - top - 20) / Math.max(1, nodes.length - 1));
       var x = 40 + index * ((width - 40 - right) / Math.max(1, columns.length - 1));
-      nodes.forEach(function (node, row) { position[node.id] = { x: x, y: top + row * step, node: node }; });
+      nodes.forEach(function (node, at) {
+        position[node.id] = { x: x, y: top + at * step, node: node, labelled: step >= 12 };
+      });
     });
     root.setAttribute("width", width);
-    root.setAttribute("height", top + tallest * step + 20);
+    root.setAttribute("height", height);
     var edges = svg("g", { "class": "edges" }, root);
     graph.edges.forEach(function (edge) {
       var from = position[edge.source], to = position[edge.target];
@@ -152,10 +159,13 @@
     Object.keys(position).forEach(function (id) {
       var placed = position[id];
       var group = svg("g", { "class": "node", "data-type": placed.node.type }, nodes);
-      svg("circle", { cx: placed.x, cy: placed.y, r: 6, "class": "node-" + placed.node.type }, group);
-      var label = svg("text", { x: placed.x + 9, y: placed.y + 4 }, group);
-      var text = placed.node.type === "Customer" ? placed.node.label.slice(0, 8) : placed.node.label;
-      label.textContent = text.length > 22 ? text.slice(0, 21) + "…" : text;
+      var radius = placed.labelled ? 6 : 3;
+      svg("circle", { cx: placed.x, cy: placed.y, r: radius, "class": "node-" + placed.node.type }, group);
+      if (placed.labelled) {
+        var label = svg("text", { x: placed.x + 9, y: placed.y + 4 }, group);
+        var text = placed.node.type === "Customer" ? placed.node.label.slice(-8) : placed.node.label;
+        label.textContent = text.length > 22 ? text.slice(0, 21) + "…" : text;
+      }
       var tip = svg("title", {}, group);
       tip.textContent = placed.node.type + ": " + placed.node.key;
     });
