@@ -23,6 +23,7 @@ from journeyline.api import (
     keystone,
     orders,
     profiles,
+    segment,
     stream,
     tracker,
     trackmate,
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         webhooks,
         tracker,
         stream,
+        segment,
     ):
         app.include_router(module.router)
     public = (
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *trackmate.PUBLIC_PATHS,
         *events.PUBLIC_PATHS,
         *tracker.PUBLIC_PATHS,
+        *segment.PUBLIC_PATHS,
     )
     app.include_router(web_routes.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")

@@ -51,6 +51,14 @@ class MergeConflict(JourneylineError):
     code = "merge_conflict"
 
 
+class RejectedMessage(JourneylineError):
+    """The Segment dialect answers a message it cannot take with 400, as Segment does (its
+    clients drop a 400 and retry anything else)."""
+
+    status_code = 400
+    code = "invalid_message"
+
+
 class PayloadTooLarge(JourneylineError):
     status_code = 413
     code = "payload_too_large"

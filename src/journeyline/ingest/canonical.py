@@ -41,6 +41,8 @@ class CanonicalEvent:
     channel: str | None = None
     object_id: str | None = None
     object_id_ref: str | None = None
+    # Segment's alias: the id the user was known by before (DESIGN §3; pipeline.py settles it).
+    previous_id: str | None = None
     # Provider webhooks may carry no customer at all (DESIGN §3 rule 7).
     allow_no_identity: bool = False
 

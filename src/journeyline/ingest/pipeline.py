@@ -93,6 +93,15 @@ class _Prepared:
     rejections: list[Rejection]
     external_event_id: str | None
     payload_hash: str
+    # An alias's previous id, as the external id it may be and the anonymous id it may be.
+    previous: tuple[Identifier, Identifier] | None = None
+
+    @property
+    def lookup_keys(self) -> list[tuple[str, str]]:
+        keys: list[tuple[str, str]] = [(i.kind, i.value) for i in self.identifiers]
+        if self.previous is not None:
+            keys += [(i.kind, i.value) for i in self.previous]
+        return keys
 
 
 _FIELDS: tuple[tuple[IdentifierKind, str], ...] = (
@@ -124,7 +133,17 @@ def prepare(event: CanonicalEvent, context: TenantContext) -> _Prepared:
         next((f"{ident.kind}:{ident.value}" for ident in identifiers), None),
     )
     external_id = event.external_event_id or derive_external_event_id(event, strongest)
-    return _Prepared(event, identifiers, rejections, external_id, payload_hash(event))
+    previous: tuple[Identifier, Identifier] | None = None
+    if event.previous_id is not None:
+        as_external, as_anonymous = (
+            normalize_identifier(
+                kind, event.previous_id, region=context.phone_region, blocklist=context.blocklist
+            )
+            for kind in ("external_id", "anonymous_id")
+        )
+        if isinstance(as_external, Identifier) and isinstance(as_anonymous, Identifier):
+            previous = (as_external, as_anonymous)
+    return _Prepared(event, identifiers, rejections, external_id, payload_hash(event), previous)
 
 
 def _warning(rejection: Rejection) -> dict[str, Any]:
@@ -190,7 +209,7 @@ async def process(
             live.append(index)
 
     # 2. Resolve identity against one in-memory graph loaded for the whole chunk.
-    identity_keys = {(i.kind, i.value) for index in live for i in prepared[index].identifiers}
+    identity_keys = {key for index in live for key in prepared[index].lookup_keys}
     explicit = {p.event.profile_id for p in prepared if p.event.profile_id is not None}
     explicit |= {ref.profile_id for ref in stored.values() if ref.profile_id is not None}
     await identity_service.lock_identifiers(session, tenant_id, identity_keys)
@@ -395,6 +414,28 @@ async def _project_graph(
     return plan
 
 
+def _with_previous(
+    graph: IdentityGraph, item: _Prepared
+) -> tuple[list[Identifier], uuid.UUID | None]:
+    """An alias joins its previous id to the user under DESIGN §3: an id another anchor holds
+    as its external id is that anchor's (a recorded conflict, never a merge: returns its owner);
+    any other is what the user was known by anonymously, whose shadow then collapses into the
+    user."""
+    if item.previous is None:
+        return item.identifiers, None
+    as_external, as_anonymous = item.previous
+    owner = graph.owner((as_external.kind, as_external.value))
+    users = {graph.owner((i.kind, i.value)) for i in item.identifiers if i.kind in STRONG_KINDS} - {
+        None
+    }
+    if owner is not None and owner in users:
+        return item.identifiers, None  # the user's own id: nothing to join
+    state = graph.profiles.get(owner) if owner is not None else None
+    if owner is not None and state is not None and state.status == "anchor":
+        return item.identifiers, owner
+    return [*item.identifiers, as_anonymous], None
+
+
 def _resolve_and_project(
     graph: IdentityGraph,
     context: TenantContext,
@@ -407,9 +448,10 @@ def _resolve_and_project(
 ) -> None:
     event = item.event
     at = event.occurred_at or now
+    identifiers, claimed_by = _with_previous(graph, item)
     resolution = resolve_event(
         graph,
-        ResolveRequest(item.identifiers, event.profile_id, event.allow_no_identity),
+        ResolveRequest(identifiers, event.profile_id, event.allow_no_identity),
         event_index=index,
         at=at,
         limits=context.limits,
@@ -429,6 +471,17 @@ def _resolve_and_project(
     outcome.created_profile = resolution.created
     outcome.merged_profile_ids = resolution.merged_profile_ids
     outcome.warnings.extend(_conflict_warning(c) for c in resolution.conflicts)
+    if claimed_by is not None and item.previous is not None:
+        refused = ConflictRecord(
+            "external_id",
+            item.previous[0].value[:255],
+            "owned_by_other_anchor",
+            claimed_by,
+            resolution.profile_id,
+            index,
+        )
+        graph.conflicts.append(refused)
+        outcome.warnings.append(_conflict_warning(refused))
     for rejection in item.rejections:
         graph.conflicts.append(
             ConflictRecord(
@@ -464,6 +517,7 @@ def presented_identifiers(event: CanonicalEvent) -> dict[str, Any] | None:
             ("phone", event.phone),
             ("external_id", event.external_id),
             ("profile_id", str(event.profile_id) if event.profile_id else None),
+            ("previous_id", event.previous_id),
         )
         if value is not None
     }
@@ -523,7 +577,7 @@ async def replay(
     """Resolve and project logged events again, in order, without deduplicating or appending
     (they are in the log already). `used_ids` carries the profile ids handed out so far."""
     prepared = [prepare(item.event, context) for item in items]
-    keys = {(i.kind, i.value) for item in prepared for i in item.identifiers}
+    keys = {key for item in prepared for key in item.lookup_keys}
     explicit = {item.event.profile_id for item in items if item.event.profile_id is not None}
     await identity_service.lock_identifiers(session, context.tenant_id, keys)
     graph = await identity_service.load_graph(session, context.tenant_id, keys, explicit)

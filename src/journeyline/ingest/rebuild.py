@@ -77,6 +77,7 @@ def logged_event(row: Event) -> Replayed:
         object_id=row.object_id,
         object_id_ref=row.object_id_ref,
         allow_no_identity=bool(presented.get("allow_no_identity", False)),
+        previous_id=presented.get("previous_id"),
     )
     return Replayed(event=event, event_id=row.id, profile_id=row.profile_id)
 

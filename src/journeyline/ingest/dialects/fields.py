@@ -14,8 +14,18 @@ from journeyline.ingest.taxonomy import normalize_event_type, validate_payload
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+# Pydantic names the member of a union that failed after the field (`userId.str`): not a field.
+_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
 def field_path(location: tuple[int | str, ...]) -> str:
     path = ""
+    while (
+        location
+        and isinstance(location[-1], str)
+        and (location[-1] in _UNION_MEMBERS or "[" in location[-1])
+    ):
+        location = location[:-1]
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"

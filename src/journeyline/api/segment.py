@@ -1,0 +1,210 @@
+"""The Segment dialect: /v1/identify, /v1/track, /v1/page, /v1/screen, /v1/group, /v1/alias and
+/v1/batch, as Segment's and RudderStack's SDKs send them, so those SDKs need only a new host.
+
+Auth is HTTP Basic with the write key (a public or secret key) as the user name, or `writeKey` in
+the body. Bodies may be gzip-compressed. Success is 200 `{"success": true}`: the SDKs treat any
+other 2xx as a failure and retry. A single message that cannot be taken is a 400 in the error
+shape; a batch takes its valid messages and lists the others under `rejected` (decision 36).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+
+from journeyline.api.bodies import read_body
+from journeyline.api.deps import StateDep, authenticate
+from journeyline.api.responses import OrjsonResponse
+from journeyline.errors import (
+    JourneylineError,
+    MalformedBody,
+    PayloadTooLarge,
+    RejectedMessage,
+    Unauthorized,
+)
+from journeyline.ingest import service as ingest_service
+from journeyline.ingest.dialects.fields import as_utc, check_event_size
+from journeyline.ingest.dialects.segment import SEGMENT_SOURCE, parse_segment_message
+from journeyline.tenancy.context import TenantContext
+
+router = APIRouter(tags=["segment"])
+
+MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+# A public key may write from a page (writeKey in a text/plain body, no preflight): CORS.
+PUBLIC_PATHS = (*(f"/v1/{kind}" for kind in MESSAGE_TYPES), "/v1/batch")
+# Segment's limits: 32 KB per message, 500 KB per request (decompressed).
+MAX_MESSAGE_BYTES = 32 * 1024
+MAX_REQUEST_BYTES = 500 * 1024
+# A compressed body is read up to the request limit too (a gzip bomb stops there).
+MAX_BATCH_MESSAGES = 2500
+
+
+def _decoded(body: bytes, encoding: str | None) -> bytes:
+    if not encoding or encoding.strip().lower() in ("identity", ""):
+        return body
+    if encoding.strip().lower() not in ("gzip", "x-gzip"):
+        raise MalformedBody(f"Content-Encoding {encoding} is not supported; send gzip or none")
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        plain = inflater.decompress(body, MAX_REQUEST_BYTES + 1)
+    except zlib.error as exc:
+        raise MalformedBody(f"the body is not valid gzip: {exc}") from None
+    if len(plain) > MAX_REQUEST_BYTES or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the body may hold at most {MAX_REQUEST_BYTES} bytes decompressed")
+    return plain
+
+
+async def _document(request: Request) -> dict[str, Any]:
+    raw = await read_body(request, MAX_REQUEST_BYTES)
+    body = _decoded(raw, request.headers.get("content-encoding"))
+    if not body.strip():
+        raise MalformedBody("the body is empty; send a JSON document")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise MalformedBody("the body must be a JSON object")
+    return document
+
+
+def _write_key(request: Request, document: dict[str, Any]) -> str | None:
+    """Basic auth's user name (the password is empty), else `writeKey` in the body."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "basic" and credentials.strip():
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("the Basic credentials are not valid base64") from None
+        user, _, _password = decoded.partition(":")
+        return user.strip() or None
+    key = document.get("writeKey")
+    return key.strip() if isinstance(key, str) and key.strip() else None
+
+
+async def _context(request: Request, state: Any, document: dict[str, Any]) -> TenantContext:
+    key = _write_key(request, document)
+    if key is None:
+        raise Unauthorized("a write key is required: HTTP Basic user name, or writeKey")
+    return await authenticate(state, key)
+
+
+def _sent_at(document: dict[str, Any]) -> datetime | None:
+    value = document.get("sentAt")
+    if not isinstance(value, str):
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _parser(context: TenantContext, document: dict[str, Any], received_at: datetime) -> Any:
+    batch_context = document.get("context")
+
+    def parse(message: object) -> Any:
+        return parse_segment_message(
+            message,
+            source=SEGMENT_SOURCE,
+            source_type="internal" if context.is_secret else "direct",
+            received_at=received_at,
+            sent_at=_sent_at(document),
+            batch_context=batch_context if isinstance(batch_context, dict) else None,
+        )
+
+    return parse
+
+
+def _success(**extra: Any) -> OrjsonResponse:
+    return OrjsonResponse({"success": True, **extra})
+
+
+def _failure(exc: JourneylineError) -> OrjsonResponse:
+    """The API's error shape, plus Segment's own top-level `code` and `message`: both SDKs read
+    those two keys from an error body, and RudderStack's fails on a body without them."""
+    return OrjsonResponse(
+        {"error": exc.to_dict(), "code": exc.code, "message": exc.message},
+        status_code=exc.status_code,
+    )
+
+
+async def _single(request: Request, state: StateDep, message_type: str) -> OrjsonResponse:
+    document = await _document(request)
+    context = await _context(request, state, document)
+    check_size(document)
+    message = {key: value for key, value in document.items() if key != "writeKey"}
+    message["type"] = message_type
+    parse = _parser(context, document, datetime.now(UTC))
+    try:
+        event = parse(message)
+    except JourneylineError as exc:
+        raise RejectedMessage(exc.message, field=exc.field) from None
+    [outcome] = await ingest_service.ingest(state.committer, context, [event])
+    if outcome.error is not None:
+        raise RejectedMessage(str(outcome.error.get("message", "the message was refused")))
+    return _success()
+
+
+def check_size(message: object) -> None:
+    try:
+        check_event_size(message, MAX_MESSAGE_BYTES)
+    except PayloadTooLarge as exc:
+        raise RejectedMessage(exc.message) from None
+
+
+async def batch(request: Request, state: StateDep) -> OrjsonResponse:
+    try:
+        return await _batch(request, state)
+    except JourneylineError as exc:
+        return _failure(exc)
+
+
+async def _batch(request: Request, state: StateDep) -> OrjsonResponse:
+    """`{"batch": [message, ...], "sentAt", "context", "writeKey"}`: each message has its `type`.
+    Valid messages are stored even when others are not; those are listed under `rejected`."""
+    document = await _document(request)
+    context = await _context(request, state, document)
+    messages = document.get("batch")
+    if not isinstance(messages, list) or not messages:
+        raise RejectedMessage("batch must be a non-empty list of messages", field="batch")
+    if len(messages) > MAX_BATCH_MESSAGES:
+        raise PayloadTooLarge(f"a batch may hold at most {MAX_BATCH_MESSAGES} messages")
+    for message in messages:
+        check_size(message)
+    parse = _parser(context, document, datetime.now(UTC))
+    adapted = ingest_service.adapt_each(messages, parse, MAX_MESSAGE_BYTES, is_list=True)
+    outcomes = await ingest_service.ingest(state.committer, context, adapted)
+    rejected = [
+        {"index": index, **(outcome.error or {})}
+        for index, outcome in enumerate(outcomes)
+        if outcome.error is not None
+    ]
+    if len(rejected) == len(messages):
+        raise RejectedMessage("no message of the batch could be taken: " + str(rejected[0]))
+    return _success(rejected=rejected) if rejected else _success()
+
+
+def _route(message_type: str) -> Any:
+    async def route(request: Request, state: StateDep) -> OrjsonResponse:
+        try:
+            return await _single(request, state, message_type)
+        except JourneylineError as exc:
+            return _failure(exc)
+
+    route.__name__ = f"segment_{message_type}"
+    route.__doc__ = f"One Segment `{message_type}` message."
+    return route
+
+
+for _type in MESSAGE_TYPES:
+    router.add_api_route(
+        f"/v1/{_type}", _route(_type), methods=["POST"], summary=f"Segment {_type}"
+    )
+router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch")
