@@ -303,3 +303,26 @@ async def test_rebuild_reproduces_orders_and_products(
     context = build_context(uuid.UUID(tenant.tenant_id), "secret", {}, settings)
     await rebuild_tenant(database, context, chunk_size=2)
     assert await snapshot(database, tenant.tenant_id) == before
+
+
+async def test_rebuild_reproduces_segment_aliases_collapses_and_conflicts(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(client, "rebuild-segment")
+    messages = [
+        {"type": "page", "anonymousId": "seg-anon", "name": "Home"},
+        {"type": "identify", "userId": "seg-a", "traits": {"email": "a@seg.io"}},
+        {"type": "identify", "userId": "seg-b", "traits": {"email": "b@seg.io"}},
+        {"type": "alias", "userId": "seg-a", "previousId": "seg-anon"},
+        {"type": "alias", "userId": "seg-a", "previousId": "seg-b"},
+        {"type": "group", "userId": "seg-a", "groupId": "g", "traits": {"name": "Contoso"}},
+    ]
+    response = await client.post(
+        "/v1/batch", json={"batch": messages, "writeKey": tenant.secret_key}
+    )
+    assert response.status_code == 200, response.text
+    before = await snapshot(database, tenant.tenant_id)
+    assert before["merges"], "the alias should have collapsed the anonymous shadow"
+    context = build_context(uuid.UUID(tenant.tenant_id), "secret", {}, settings)
+    await rebuild_tenant(database, context, chunk_size=2)
+    assert await snapshot(database, tenant.tenant_id) == before
