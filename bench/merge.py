@@ -23,7 +23,7 @@ from bench.databases import Kind, fresh_database
 from journeyline.config import Settings
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.service import parser_for
 from journeyline.store.db import Database, recorded_statements
 from journeyline.tenancy import service as tenancy

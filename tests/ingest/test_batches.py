@@ -14,7 +14,7 @@ from journeyline.config import Settings, WorkerSettings
 from journeyline.ingest import batches, pipeline
 from journeyline.ingest.batches import JobRef
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.store.db import Database, Session
 from journeyline.store.models import Event
 from journeyline.store.repositories.jobs import JobRepository

@@ -16,7 +16,7 @@ from journeyline.errors import StorageUnavailable
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.group_commit import GroupCommitter
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.store.db import Database, Session
 from journeyline.store.repositories.profiles import ProfileRepository
 from journeyline.tenancy import service as tenancy

@@ -13,7 +13,7 @@ import pytest
 from journeyline.config import Settings
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.store.db import Database, Session
 from journeyline.store.repositories.profiles import ProfileRepository
 from journeyline.tenancy import service as tenancy

@@ -15,7 +15,7 @@ from journeyline.api.ingest_common import unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.marketing import MarketingEvent
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 
 router = APIRouter(tags=["native"])
 

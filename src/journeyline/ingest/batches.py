@@ -22,7 +22,7 @@ from journeyline.errors import JourneylineError
 from journeyline.ids import uuid7
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.service import Dialect, adapt_each, parser_for, record_metrics
 from journeyline.store.db import Database, Session
 from journeyline.store.models import IngestJob

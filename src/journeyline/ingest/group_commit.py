@@ -25,7 +25,7 @@ from journeyline import metrics
 from journeyline.errors import StorageUnavailable
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.store.db import Database, Session
 from journeyline.tenancy.context import TenantContext
 

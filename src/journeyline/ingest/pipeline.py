@@ -7,17 +7,11 @@ through the same set-based steps: one dedupe query, one identifier lookup, multi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from journeyline.crm import service as crm_service
-from journeyline.crm.deals import DealFact
-from journeyline.crm.service import CrmChanges
-from journeyline.graph import service as graph_service
-from journeyline.graph.build import MergeStep, TouchFact
-from journeyline.graph.plan import GraphPlan
 from journeyline.identity import service as identity_service
 from journeyline.identity.attributes import merge_attributes
 from journeyline.identity.graph import ConflictRecord, IdentityGraph, LineageEntry
@@ -30,13 +24,11 @@ from journeyline.identity.normalize import (
 )
 from journeyline.identity.resolve import ResolveRequest, resolve_event
 from journeyline.ids import uuid7
-from journeyline.ingest import mutations
+from journeyline.ingest import mutations, projections
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.deal_facts import deal_fact
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
-from journeyline.orders import service as orders_service
-from journeyline.orders.facts import order_fact, order_id_of, product_fact
-from journeyline.orders.lifecycle import OrderFact, OrderState, ProductFact
+from journeyline.ingest.outcome import EventOutcome
+from journeyline.orders.facts import order_id_of
 from journeyline.realtime.messages import capped
 from journeyline.store.db import Session, leave_for_commit
 from journeyline.store.repositories.events import EventRepository
@@ -46,44 +38,6 @@ ERROR_MESSAGES = {
     "profile_not_found": "no profile has this id",
     "no_identifiers": "the event carries no usable identifier",
 }
-
-
-@dataclass(slots=True)
-class EventOutcome:
-    """What happened to one event; `error` is set instead when it was not stored."""
-
-    event_id: uuid.UUID | None = None
-    profile_id: uuid.UUID | None = None
-    duplicate: bool = False
-    conflicting_duplicate: bool = False
-    matched_by: str | None = None
-    confidence: float | None = None
-    created_profile: bool = False
-    # The profile holds a strong identifier (it is a known person, not an anonymous shadow).
-    anchored: bool = False
-    merged_profile_ids: list[uuid.UUID] = field(default_factory=list)
-    # The event's Touchpoint node in the intelligence graph (None: no customer to belong to).
-    touchpoint_id: uuid.UUID | None = None
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    error: dict[str, Any] | None = None
-    error_status: int = 422
-
-
-@dataclass(frozen=True, slots=True)
-class Projected:
-    """What the projections of a chunk wrote, for its realtime messages."""
-
-    orders: list[OrderState]
-    crm: CrmChanges
-    graph: GraphPlan
-
-    def messages(self, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
-        return [
-            *mutations.order_messages(tenant_id, self.orders),
-            *mutations.deal_messages(tenant_id, self.crm.deals),
-            *mutations.person_messages(tenant_id, self.crm.persons),
-            *mutations.graph_messages(tenant_id, self.graph),
-        ]
 
 
 @dataclass(slots=True)
@@ -242,13 +196,13 @@ async def process(
     await events_repo.append(stored_rows)
     # A redelivered event (a duplicate of a stored one) refreshes its touchpoint.
     redelivered = [
-        (prepared[i], o) for i, o in enumerate(outcomes) if o.duplicate and o.error is None
+        (prepared[i].event, o) for i, o in enumerate(outcomes) if o.duplicate and o.error is None
     ]
-    projected = await _project(
+    projected = await projections.project(
         session,
         tenant_id,
         graph,
-        [(prepared[i], outcomes[i]) for i in live],
+        [(prepared[i].event, outcomes[i]) for i in live],
         now,
         redelivered=redelivered,
         new_events={row["id"] for row in stored_rows},
@@ -261,157 +215,6 @@ async def process(
     ]
     leave_for_commit(session, capped(tenant_id, messages))
     return outcomes
-
-
-async def _project(
-    session: Session,
-    tenant_id: uuid.UUID,
-    graph: IdentityGraph,
-    resolved: Sequence[tuple[_Prepared, EventOutcome]],
-    now: datetime,
-    *,
-    redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
-    new_events: Collection[uuid.UUID] = frozenset(),
-) -> Projected:
-    """Every projection beyond identity, each written set-based for the whole chunk.
-    `new_events` are those appended to the log by this transaction."""
-    orders = await _project_commerce(session, tenant_id, graph, resolved, now)
-    plan = await _project_graph(session, tenant_id, graph, resolved, now, redelivered, new_events)
-    crm = await _project_crm(session, tenant_id, graph, resolved, now)
-    return Projected(orders, crm, plan)
-
-
-async def _project_crm(
-    session: Session,
-    tenant_id: uuid.UUID,
-    graph: IdentityGraph,
-    resolved: Sequence[tuple[_Prepared, EventOutcome]],
-    now: datetime,
-) -> CrmChanges:
-    """Deals from the chunk's commerce events; the persons of the anchors whose person fields
-    may have changed: new attributes, new or moved strong identifiers, deals, merges. (A page
-    view changes no person; a shadow is none.)"""
-    facts: list[DealFact] = []
-    inserted, moved = graph.identity_changes()
-    touched = {graph.survivor(entry.profile_id) for entry in graph.lineage}
-    touched |= {
-        graph.survivor(owner)
-        for changes in (inserted, moved)
-        for (kind, _value), owner in changes.items()
-        if kind in STRONG_KINDS
-    }
-    for item, outcome in resolved:
-        if outcome.error is not None or outcome.event_id is None or outcome.profile_id is None:
-            continue
-        event = item.event
-        profile_id = graph.survivor(outcome.profile_id)
-        if event.traits is not None:
-            continue
-        fact = deal_fact(
-            event.event_type,
-            event.payload,
-            event_id=outcome.event_id,
-            occurred_at=event.occurred_at or now,
-            profile_id=profile_id,
-        )
-        if fact is not None:
-            facts.append(fact)
-    merged = {m.from_profile_id: graph.survivor(m.into_profile_id) for m in graph.merges}
-    touched |= set(merged.values())
-    touched = {
-        profile_id
-        for profile_id in touched
-        if (state := graph.profiles.get(profile_id)) is None or state.status == "anchor"
-    }
-    return await crm_service.project(session, tenant_id, facts, touched, now, merged=merged)
-
-
-async def _project_commerce(
-    session: Session,
-    tenant_id: uuid.UUID,
-    graph: IdentityGraph,
-    resolved: Sequence[tuple[_Prepared, EventOutcome]],
-    now: datetime,
-) -> list[OrderState]:
-    """Orders and products from the chunk's stored events, attributed to the profiles that
-    survive the chunk; orders of profiles merged in it move to their survivors."""
-    order_facts: list[OrderFact] = []
-    product_facts: list[ProductFact] = []
-    for item, outcome in resolved:
-        event = item.event
-        if outcome.error is not None or outcome.event_id is None or event.traits is not None:
-            continue
-        at = event.occurred_at or now
-        profile_id = graph.survivor(outcome.profile_id) if outcome.profile_id else None
-        fact = order_fact(
-            event.event_type,
-            event.payload,
-            event_id=outcome.event_id,
-            occurred_at=at,
-            profile_id=profile_id,
-            source=event.source,
-        )
-        if fact is not None:
-            order_facts.append(fact)
-        product = product_fact(event.event_type, event.payload, at)
-        if product is not None:
-            product_facts.append(product)
-    merged = {m.from_profile_id: graph.survivor(m.into_profile_id) for m in graph.merges}
-    return await orders_service.project(
-        session, tenant_id, order_facts, product_facts, merged=merged
-    )
-
-
-async def _project_graph(
-    session: Session,
-    tenant_id: uuid.UUID,
-    graph: IdentityGraph,
-    resolved: Sequence[tuple[_Prepared, EventOutcome]],
-    now: datetime,
-    redelivered: Sequence[tuple[_Prepared, EventOutcome]] = (),
-    new_events: Collection[uuid.UUID] = frozenset(),
-) -> GraphPlan:
-    """The intelligence graph: every stored event a touchpoint of the profile it resolved to,
-    with each merge of the chunk placed just before the event that caused it, so the chunk is
-    planned in event order (as if its events came one at a time). `redelivered` (duplicates,
-    whose outcome names the original event) refresh their touchpoints."""
-
-    def fact(item: _Prepared, event_id: uuid.UUID, profile_id: uuid.UUID | None) -> TouchFact:
-        event = item.event
-        return graph_service.touch_fact(
-            event_id=event_id,
-            profile_id=profile_id,
-            event_type=event.event_type,
-            occurred_at=event.occurred_at or now,
-            received_at=event.received_at,
-            source=event.source,
-            source_type=event.source_type,
-            campaign_id=event.campaign_id,
-            channel=event.channel,
-            payload=event.payload,
-        )
-
-    merges = {m.from_profile_id: m for m in graph.merges}
-    steps: list[TouchFact | MergeStep] = []
-    for item, outcome in resolved:
-        # A collapse appends the merged profile to its event's `merged_profile_ids`.
-        for merged_id in outcome.merged_profile_ids:
-            record = merges.pop(merged_id, None)
-            if record is not None:
-                steps.append(MergeStep(record.from_profile_id, record.into_profile_id))
-        if outcome.error is None and outcome.event_id is not None:
-            steps.append(fact(item, outcome.event_id, outcome.profile_id))
-    steps.extend(MergeStep(m.from_profile_id, m.into_profile_id) for m in merges.values())
-    steps.extend(
-        fact(item, outcome.event_id, outcome.profile_id)
-        for item, outcome in redelivered
-        if outcome.duplicate and outcome.error is None and outcome.event_id is not None
-    )
-    plan = await graph_service.project(session, tenant_id, steps, new_events=new_events)
-    for _item, outcome in (*resolved, *redelivered):
-        if outcome.event_id is not None:
-            outcome.touchpoint_id = plan.touchpoint_ids.get(outcome.event_id)
-    return plan
 
 
 def _with_previous(
@@ -598,4 +401,10 @@ async def replay(
     await identity_service.persist_graph(
         session, context.tenant_id, graph, event_ids=[i.event_id for i in items], now=now
     )
-    await _project(session, context.tenant_id, graph, resolved, now)
+    await projections.project(
+        session,
+        context.tenant_id,
+        graph,
+        [(item.event, outcome) for item, outcome in resolved],
+        now,
+    )

@@ -15,7 +15,7 @@ from journeyline.ingest.dialects.fields import check_event_size
 from journeyline.ingest.dialects.keystone import parse_keystone_event
 from journeyline.ingest.dialects.marketing import parse_marketing_event
 from journeyline.ingest.group_commit import GroupCommitter
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.tenancy.context import TenantContext
 
 Adapted = CanonicalEvent | JourneylineError

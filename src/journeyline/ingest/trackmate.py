@@ -15,7 +15,7 @@ from journeyline.ingest.dialects import trackmate as dialect
 from journeyline.ingest.dialects.fields import check_event_size
 from journeyline.ingest.dialects.marketing import UnknownProfileId
 from journeyline.ingest.group_commit import GroupCommitter
-from journeyline.ingest.pipeline import EventOutcome
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.service import EventRejected
 from journeyline.tenancy.context import TenantContext
 

@@ -14,8 +14,8 @@ from journeyline.errors import NotFound
 from journeyline.ingest import pipeline
 from journeyline.ingest.abandonment import sweep_abandoned
 from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.overview import Overview, overview
-from journeyline.ingest.pipeline import EventOutcome
 from journeyline.ingest.service import parser_for
 from journeyline.store.db import Database, Session
 from journeyline.store.models import WebhookConnection
