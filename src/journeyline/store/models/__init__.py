@@ -2,7 +2,7 @@
 
 from journeyline.store.models.crm import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.models.events import Event
-from journeyline.store.models.graph import GraphEdge, GraphNode
+from journeyline.store.models.graph import ProfileStage, SharedNode, TouchpointSync
 from journeyline.store.models.jobs import IngestJob
 from journeyline.store.models.orders import Order, Product
 from journeyline.store.models.profiles import (
@@ -22,8 +22,6 @@ __all__ = [
     "CrmDeal",
     "CrmPerson",
     "Event",
-    "GraphEdge",
-    "GraphNode",
     "Identity",
     "IdentityConflict",
     "IngestJob",
@@ -31,7 +29,10 @@ __all__ = [
     "Product",
     "Profile",
     "ProfileMerge",
+    "ProfileStage",
+    "SharedNode",
     "Tenant",
+    "TouchpointSync",
     "WebhookConnection",
     "WebhookDelivery",
 ]
