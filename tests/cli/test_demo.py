@@ -24,15 +24,17 @@ from journeyline.store.models import (
     CrmDeal,
     CrmPerson,
     Event,
-    GraphEdge,
-    GraphNode,
     Order,
     Product,
     Profile,
     ProfileMerge,
+    ProfileStage,
+    SharedNode,
+    TouchpointSync,
     WebhookConnection,
     WebhookDelivery,
 )
+from journeyline.graph import service as graph_service
 from journeyline.webhooks.demo import service as demo
 from journeyline.webhooks.demo import shop
 from journeyline.webhooks.demo.service import DemoReport
@@ -52,8 +54,9 @@ TABLES = (
     CrmPerson,
     CrmCompany,
     CrmDeal,
-    GraphNode,
-    GraphEdge,
+    SharedNode,
+    ProfileStage,
+    TouchpointSync,
     WebhookConnection,
 )
 
@@ -71,6 +74,9 @@ async def snapshot(database: Database, tenant_id: uuid.UUID) -> dict[str, Any]:
         for model in TABLES:
             statement = select(func.count()).select_from(model).where(model.tenant_id == tenant_id)
             counts[model.__tablename__] = await session.scalar(statement)
+    counts["touchpoints"] = len(
+        await rows(database, tenant_id, Event, Event.profile_id.is_not(None))
+    )
     counts["profile_status"] = Counter(p.status for p in await rows(database, tenant_id, Profile))
     counts["order_status"] = Counter(o.status for o in await rows(database, tenant_id, Order))
     counts["deal_stage"] = Counter(d.stage for d in await rows(database, tenant_id, CrmDeal))
@@ -189,17 +195,19 @@ async def test_every_identified_person_is_in_the_crm_some_with_their_company(
 async def test_the_graph_holds_the_campaigns_channels_and_every_stage(
     database: Database, filled: Filled
 ) -> None:
-    nodes = await rows(database, filled.tenant_id, GraphNode)
+    async with database.read() as session:
+        view = await graph_service.intelligence(session, filled.tenant_id, "full", 10_000)
     keys: dict[str, set[str]] = {}
-    for node in nodes:
+    for node in view.nodes:
         keys.setdefault(node.type, set()).add(node.key)
     assert keys["Campaign"] == CAMPAIGNS
     assert {"paid_search", "email", "social", "direct", "stripe", "shopify"} <= keys["Channel"]
     assert keys["Stage"] == {"awareness", "interest", "consideration", "conversion", "retention"}
-    # One customer per surviving profile, one touchpoint per event.
+    # One customer per surviving profile, one touchpoint per event of a customer.
     status = filled.after_all["profile_status"]
     assert len(keys["Customer"]) == status["anchor"] + status["shadow"]
-    assert len(keys["Touchpoint"]) == filled.after_all["events"]
+    events = await rows(database, filled.tenant_id, Event, Event.profile_id.is_not(None))
+    assert len(keys["Touchpoint"]) == len(events) == view.stats.nodes["Touchpoint"]
 
 
 async def test_deliveries_are_signed_verified_and_recorded(
@@ -222,6 +230,11 @@ async def test_running_it_again_adds_nothing(filled: Filled) -> None:
         assert report.events_duplicate == filled.first.events_stored
         assert (report.merges, report.abandoned) == (0, 0)
         assert report.deliveries == {"duplicate": 9}
+    # Every touchpoint but the abandonments (emitted once per cart, by the sweep, never sent
+    # again) was delivered again: each has a re-sync counter now, and nothing else changed.
+    resynced = filled.after_all.pop("graph_touchpoint_syncs")
+    assert filled.after_first.pop("graph_touchpoint_syncs") == 0
+    assert resynced == filled.after_first["touchpoints"] - filled.first.abandoned
     assert filled.after_all == filled.after_first
     assert filled.first.totals.events == filled.after_first["events"]
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from journeyline.config import Settings
+from journeyline.graph.plan import touchpoint_node_id
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.store.db import Database
@@ -100,10 +101,12 @@ async def test_a_chunk_publishes_each_kind_of_mutation(
     assert (conflict["kind"], conflict["value"]) == ("external_id", "crm-1")
     assert conflict["event_id"] == str(outcomes[3].event_id)
     nodes = [n for batch in recorder.of("graph.nodes") for n in batch["upserted"]]
-    assert {"Customer", "Touchpoint", "Campaign", "Channel", "Stage"} <= {n["type"] for n in nodes}
+    # Touchpoints are the events: `event.ingested` names them; graph messages name the rest.
+    assert {"Customer", "Campaign", "Channel", "Stage"} <= {n["type"] for n in nodes}
     assert recorder.of("graph.edges")
     touchpoints = {e["touchpoint_id"] for e in recorder.of("event.ingested")}
-    assert str(outcomes[1].touchpoint_id) in touchpoints
+    assert outcomes[1].event_id is not None
+    assert str(touchpoint_node_id(context.tenant_id, outcomes[1].event_id)) in touchpoints
 
 
 async def test_a_duplicate_publishes_no_new_event(

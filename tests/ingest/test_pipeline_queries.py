@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from journeyline.config import Settings
@@ -175,20 +179,94 @@ async def test_a_copy_that_breaks_a_unique_key_is_a_retryable_integrity_error(
     context = await context_for(database, settings)
     rows = [
         {
-            "id": uuid7(),
-            "type": "Channel",
-            "key": f"dup-{index}",
-            "label": f"dup-{index}",
-            "properties": {},
+            "origin_profile_id": uuid7(),
+            "stage": "awareness",
+            "profile_id": uuid7(),
+            "rank": 0,
+            "event_id": uuid7(),
+            "event_type": "page_viewed",
+            "occurred_at": datetime(2026, 11, 22, tzinfo=UTC),
+            "revenue": None,
+            "currency": None,
         }
-        for index in range(COPY_FROM)
+        for _index in range(COPY_FROM)
     ]
 
     async def twice(session: Session) -> None:
         repo = GraphRepository(session, context.tenant_id)
-        await repo.append_nodes(rows)
-        await repo.append_nodes(rows)
+        await repo.add_stages(rows)
+        await repo.add_stages(rows)
 
     with pytest.raises(IntegrityError) as raised:
         await database.run(twice, attempts=1)
     assert is_retryable(raised.value)
+
+
+@contextlib.contextmanager
+def rows_touched(database: Database) -> Iterator[list[tuple[str, int]]]:
+    """(statement, rows it wrote) of every INSERT, UPDATE and DELETE inside the block."""
+    touched: list[tuple[str, int]] = []
+
+    def record(_conn: object, cursor: Any, statement: str, *_args: object) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in {"INSERT", "UPDATE", "DELETE"}:
+            touched.append((statement, max(int(cursor.rowcount), 0)))
+
+    event.listen(database.engine.sync_engine, "after_cursor_execute", record)
+    try:
+        yield touched
+    finally:
+        event.remove(database.engine.sync_engine, "after_cursor_execute", record)
+
+
+def page_view(anonymous_id: str, index: int) -> CanonicalEvent:
+    return CanonicalEvent(
+        event_type="page_viewed",
+        event_name="page",
+        source_type="direct",
+        source="web",
+        received_at=NOW,
+        occurred_at=NOW + timedelta(seconds=index),
+        anonymous_id=anonymous_id,
+        payload={"url": f"https://shop.example/p/{index}", "utm_campaign": f"c{index % 7}"},
+    )
+
+
+async def merge_cost(
+    database: Database, settings: Settings, history: int
+) -> tuple[list[str], list[tuple[str, int]]]:
+    """The statements and the rows written by the identify that collapses a shadow holding
+    `history` page views (written as the batch path does, 1,000 per chunk) into its anchor."""
+    context = await context_for(database, settings)
+    anonymous_id = f"flat-{history}"
+    views = [page_view(anonymous_id, index) for index in range(history)]
+    for start in range(0, history, 1000):
+
+        async def write(
+            session: Session, part: list[CanonicalEvent] = views[start : start + 1000]
+        ) -> None:
+            await pipeline.process(session, context, part, now=NOW)
+
+        await database.run(write)
+    anchor = [identify("anchor", email=f"flat-{history}@x.io")]
+    await database.run(lambda session: pipeline.process(session, context, anchor, now=NOW))
+    meeting = [identify("meet", anonymous_id=anonymous_id, email=f"flat-{history}@x.io")]
+    with recorded_statements(database) as statements, rows_touched(database) as touched:
+        outcomes = await database.run(
+            lambda session: pipeline.process(session, context, meeting, now=NOW)
+        )
+    assert len(outcomes[0].merged_profile_ids) == 1
+    return statements, touched
+
+
+async def test_a_merge_costs_the_same_for_a_shadow_of_ten_events_as_of_ten_thousand(
+    database: Database, settings: Settings
+) -> None:
+    """DESIGN §3 and §5: events are never rewritten and no projection keeps a row per event
+    that a merge would move, so the merge's statements and the rows they write do not depend on
+    the length of the shadow's history."""
+    short_statements, short_rows = await merge_cost(database, settings, 10)
+    long_statements, long_rows = await merge_cost(database, settings, 10_000)
+    assert len(long_statements) == len(short_statements)
+    assert [count for _statement, count in long_rows] == [count for _s, count in short_rows]
+    assert sum(count for _statement, count in long_rows) < 20

@@ -12,20 +12,20 @@ from sqlalchemy import select
 
 from journeyline.config import Settings
 from journeyline.ingest.rebuild import rebuild_tenant
+from journeyline.graph import service as graph_service
 from journeyline.store.db import Database
 from journeyline.store.models import (
     AttributeChange,
     CrmCompany,
     CrmDeal,
     CrmPerson,
-    GraphEdge,
-    GraphNode,
     Identity,
     IdentityConflict,
     Order,
     Product,
     Profile,
     ProfileMerge,
+    ProfileStage,
 )
 from journeyline.tenancy.context import build_context
 from tests.conftest import TenantKeys, make_tenant
@@ -100,21 +100,20 @@ async def snapshot(database: Database, tenant_id: str) -> Snapshot:
                 )
                 crm.append((model.__name__, repr(fields)))
         crm.sort()
-        # A redelivery is not in the log: its bookkeeping is the one thing rebuild cannot replay.
-        unlogged = {"sync_count", "last_synced_at"}
+        # The graph as its API shows it (a redelivery's re-sync counter is kept by rebuild:
+        # duplicates are not in the log), and its stored stage rows.
+        view = await graph_service.intelligence(session, tenant, "full", 10_000)
         graph_nodes = sorted(
-            (
-                str(n.id),
-                n.type,
-                n.key,
-                n.label,
-                repr(sorted((k, v) for k, v in n.properties.items() if k not in unlogged)),
-            )
-            for n in await rows(GraphNode)
+            (str(n.id), n.type, n.key, n.label, repr(sorted(n.properties.items())))
+            for n in view.nodes
         )
         graph_edges = sorted(
             (str(e.id), e.type, str(e.source), str(e.target), repr(sorted(e.properties.items())))
-            for e in await rows(GraphEdge)
+            for e in view.edges
+        )
+        graph_edges += sorted(
+            ("stage", repr(sorted((k, v) for k, v in vars(row).items() if k[0] != "_")))
+            for row in await rows(ProfileStage)
         )
     return {
         "graph_nodes": graph_nodes,

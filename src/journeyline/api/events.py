@@ -13,6 +13,7 @@ from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
 from journeyline.api.ingest_common import unwrap
 from journeyline.api.responses import OrjsonResponse
+from journeyline.graph.plan import touchpoint_node_id
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.marketing import MarketingEvent
 from journeyline.ingest.outcome import EventOutcome
@@ -40,13 +41,19 @@ class EventResults(BaseModel):
     results: list[EventResult]
 
 
-def _result(outcome: EventOutcome) -> dict[str, Any]:
+def _result(tenant_id: uuid.UUID, outcome: EventOutcome) -> dict[str, Any]:
     if outcome.error is not None:
         return {"error": outcome.error}
+    # The event of a customer is a touchpoint, whose node id is derived from the event's id.
+    touchpoint = (
+        touchpoint_node_id(tenant_id, outcome.event_id)
+        if outcome.event_id is not None and outcome.profile_id is not None
+        else None
+    )
     return EventResult(
         event_id=outcome.event_id,
         customer_id=outcome.profile_id,
-        touchpoint_id=outcome.touchpoint_id,
+        touchpoint_id=touchpoint,
         matched_by=outcome.matched_by,
         confidence=outcome.confidence,
         created_customer=outcome.created_profile,
@@ -79,4 +86,6 @@ async def post_events(request: Request, context: WriterDep, state: StateDep) -> 
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if not is_list and outcomes[0].error is not None:
         raise ingest_service.EventRejected(outcomes[0])
-    return OrjsonResponse({"results": [_result(outcome) for outcome in outcomes]})
+    return OrjsonResponse(
+        {"results": [_result(context.tenant_id, outcome) for outcome in outcomes]}
+    )

@@ -16,6 +16,7 @@ from journeyline.graph import service
 from journeyline.graph.attribution import AttributionModel
 from journeyline.graph.stages import Stage
 from journeyline.graph.view import Mode
+from journeyline.ids import parse_uuid
 
 router = APIRouter(tags=["intelligence"])
 
@@ -41,6 +42,8 @@ class IntelligenceOut(BaseModel):
     edges: list[EdgeOut]
     stats: dict[str, Any]
     truncated: bool
+    # `mode=full`: pass as `cursor` for the next (older) page of touchpoints.
+    next_cursor: str | None = None
 
 
 class CampaignCredit(BaseModel):
@@ -76,13 +79,18 @@ async def get_intelligence(
     state: StateDep,
     mode: Mode = "summary",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    cursor: str | None = None,
 ) -> IntelligenceOut:
     """`summary` (the default) leaves out Touchpoint nodes and every edge touching one; `full`
-    has them. Bounded: every Campaign, Channel and Stage, the newest `limit` Customers and
-    Touchpoints, the edges between them; `truncated` says whether some were left out. The
-    stats always describe the whole graph."""
+    has them. Bounded: every Campaign, Channel and Stage, the newest `limit` Customers and a
+    page of the newest `limit` Touchpoints (`next_cursor` gives the next, older page), the
+    edges between them; `truncated` says whether some were left out. The stats always
+    describe the whole graph."""
+    before = parse_uuid(cursor) if cursor is not None else None
+    if cursor is not None and before is None:
+        raise InvalidPayload("cursor is not one this route gave", field="cursor")
     async with state.database.read() as session:
-        view = await service.intelligence(session, context.tenant_id, mode, limit)
+        view = await service.intelligence(session, context.tenant_id, mode, limit, before=before)
     return IntelligenceOut(
         nodes=[
             NodeOut(id=n.id, type=n.type, key=n.key, label=n.label, properties=n.properties)
@@ -94,6 +102,7 @@ async def get_intelligence(
         ],
         stats=view.stats.as_json(),
         truncated=view.truncated,
+        next_cursor=str(view.next_cursor) if view.next_cursor is not None else None,
     )
 
 

@@ -29,8 +29,7 @@ from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from journeyline.errors import InvalidPayload
-from journeyline.graph.plan import Edge, Node, PropertyValue
-from journeyline.graph.stages import Stage
+from journeyline.graph.stages import StageRow
 
 AttributionModel = Literal["first_touch", "last_touch", "linear", "time_decay"]
 MODELS: tuple[AttributionModel, ...] = get_args(AttributionModel)
@@ -210,79 +209,29 @@ def attribute(
     )
 
 
-def _moment(value: PropertyValue) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _amount(value: PropertyValue) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return 0.0
-
-
-def _optional_text(value: PropertyValue) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def attribution_inputs(
-    nodes: Iterable[Node],
-    edges: Iterable[Edge],
-    stage: Stage = "conversion",
+def conversions_of(
+    rows: Iterable[StageRow],
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> tuple[list[Conversion], dict[uuid.UUID, list[Touch]]]:
-    """Conversions and touches read from a stored graph: a conversion is the touchpoint that
-    moved a customer into `stage` (its CONTRIBUTES_TO edge), at `since <= occurred_at < until`,
-    worth its `revenue` property; the touches are every touchpoint of that customer."""
-    by_id = {node.id: node for node in nodes}
-    all_edges = list(edges)
-    owners: dict[uuid.UUID, uuid.UUID] = {}
-    touches: dict[uuid.UUID, list[Touch]] = defaultdict(list)
-    for edge in all_edges:
-        customer, touchpoint = by_id.get(edge.source), by_id.get(edge.target)
-        if edge.type != "HAS_TOUCHPOINT" or customer is None or touchpoint is None:
-            continue
-        occurred_at = _moment(touchpoint.properties.get("occurred_at"))
-        if occurred_at is None:
-            continue
-        profile_id = uuid.UUID(customer.key)
-        owners[touchpoint.id] = profile_id
-        touches[profile_id].append(
-            Touch(
-                occurred_at,
-                _optional_text(touchpoint.properties.get("campaign_id")),
-                _optional_text(touchpoint.properties.get("channel")),
-                uuid.UUID(touchpoint.key),
-            )
-        )
-    conversions: list[Conversion] = []
-    for edge in all_edges:
-        target, touchpoint = by_id.get(edge.target), by_id.get(edge.source)
-        if (
-            edge.type != "CONTRIBUTES_TO"
-            or target is None
-            or target.key != stage
-            or touchpoint is None
-            or edge.source not in owners
-        ):
-            continue
-        occurred_at = _moment(touchpoint.properties.get("occurred_at"))
-        if (
-            occurred_at is None
-            or (since is not None and occurred_at < since)
-            or (until is not None and occurred_at >= until)
-        ):
-            continue
-        conversions.append(
-            Conversion(
-                owners[edge.source],
-                occurred_at,
-                _amount(touchpoint.properties.get("revenue")),
-                uuid.UUID(touchpoint.key),
-            )
-        )
-    return conversions, dict(touches)
+) -> list[Conversion]:
+    """The conversions into a stage, from its stage rows (all of one stage): a customer's is
+    the row that moved it there (the earliest, if a merge brought two), at `since <=
+    occurred_at < until`, worth the revenue of its event."""
+    first = contributors_by_customer(rows)
+    return [
+        Conversion(row.profile_id, row.occurred_at, row.revenue or 0.0, row.event_id)
+        for row in first.values()
+        if (since is None or row.occurred_at >= since)
+        and (until is None or row.occurred_at < until)
+    ]
+
+
+def contributors_by_customer(rows: Iterable[StageRow]) -> dict[uuid.UUID, StageRow]:
+    """For rows of one stage: each customer's earliest."""
+    first: dict[uuid.UUID, StageRow] = {}
+    for row in rows:
+        known = first.get(row.profile_id)
+        if known is None or (row.occurred_at, row.event_id) < (known.occurred_at, known.event_id):
+            first[row.profile_id] = row
+    return first

@@ -1,30 +1,30 @@
-"""The graph's vocabulary and its write plan: node and edge types, deterministic ids, and the
-`GraphPlan` a chunk persists set-based, in this order:
+"""The graph's vocabulary and what a chunk writes.
 
-1. delete `deleted_nodes` and every edge whose source or target is one of them;
-2. delete `deleted_edges`;
-3. for each `(edge type, sources)` of `replaced_sources`, delete the stored edges of that type
-   from those sources that the plan does not upsert (`GraphPlan.kept_edge_ids`) — how the
-   single current `AT_STAGE` edge of a customer replaces its previous one;
-4. upsert `nodes`, then `edges`, by id: on conflict the label is replaced and the stored
-   properties are updated key by key with the planned ones (a re-synced touchpoint carries
-   only `last_synced_at` and `sync_count`).
+The graph is a view over the log (DESIGN §5): Customers are the surviving profiles, Touchpoints
+the events, and their HAS_TOUCHPOINT, INFLUENCED_BY and VIA_CHANNEL edges are read off the
+events' own columns. Node and edge ids are deterministic (UUIDv5 of tenant, type, key; of
+tenant, type, source, target) and computed when a view is read, never stored. What a chunk
+writes (`GraphPlan`) is only what the log cannot say:
 
-A plan never both deletes and upserts the same id, and never upserts an edge touching a
-deleted node, so the order above gives the state of applying its steps one by one.
+- the stage rows it reached (one per profile and stage, naming the event), and the moves of
+  the stage rows of the profiles it merged (a handful per profile);
+- one increment per distinct Campaign and Channel key (touchpoints, first and last seen);
+- one re-sync counter per event delivered again (nothing on a first delivery).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
-from journeyline.graph.stages import Stage
+from journeyline.graph.stages import Stage, StageRow
 from journeyline.ids import deterministic_id
 
 NodeType = Literal["Customer", "Touchpoint", "Campaign", "Channel", "Stage"]
 EdgeType = Literal["HAS_TOUCHPOINT", "INFLUENCED_BY", "VIA_CHANNEL", "AT_STAGE", "CONTRIBUTES_TO"]
+SharedType = Literal["Campaign", "Channel"]
 NODE_TYPES: tuple[NodeType, ...] = ("Customer", "Touchpoint", "Campaign", "Channel", "Stage")
 EDGE_TYPES: tuple[EdgeType, ...] = (
     "HAS_TOUCHPOINT",
@@ -57,7 +57,7 @@ class Edge:
 
 
 def node_id(tenant_id: uuid.UUID, node_type: NodeType, key: str) -> uuid.UUID:
-    """The node's id: UUIDv5 of (tenant, type, key), so every write is an idempotent upsert."""
+    """The node's id: UUIDv5 of (tenant, type, key)."""
     return deterministic_id(tenant_id, node_type, key)
 
 
@@ -73,6 +73,7 @@ def customer_node_id(tenant_id: uuid.UUID, profile_id: uuid.UUID) -> uuid.UUID:
 
 
 def touchpoint_node_id(tenant_id: uuid.UUID, event_id: uuid.UUID) -> uuid.UUID:
+    """A touchpoint is its event: the same event (a redelivery too) is the same touchpoint."""
     return node_id(tenant_id, "Touchpoint", str(event_id))
 
 
@@ -81,69 +82,46 @@ def stage_node_id(tenant_id: uuid.UUID, stage: Stage) -> uuid.UUID:
 
 
 @dataclass(slots=True)
+class SharedCount:
+    """A chunk's touchpoints of one Campaign or Channel, added to its stored counters."""
+
+    type: SharedType
+    key: str
+    touchpoints: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    # A campaign's name, as its latest touchpoint in the chunk gave it.
+    name: str | None = None
+
+    def add(self, at: datetime, name: str | None = None) -> None:
+        self.touchpoints += 1
+        self.first_seen_at = min(self.first_seen_at, at)
+        self.last_seen_at = max(self.last_seen_at, at)
+        if name is not None:
+            self.name = name
+
+
+@dataclass(slots=True)
+class Resync:
+    """A chunk's deliveries of an event that was already a touchpoint."""
+
+    event_id: uuid.UUID
+    redeliveries: int
+    last_synced_at: datetime
+
+
+@dataclass(slots=True)
 class GraphPlan:
-    """Everything one chunk writes, keyed by id so that it persists set-based (module doc)."""
+    """Everything one chunk writes to the graph (module doc), set-based."""
 
-    nodes: dict[uuid.UUID, Node] = field(default_factory=dict)
-    edges: dict[uuid.UUID, Edge] = field(default_factory=dict)
-    deleted_nodes: set[uuid.UUID] = field(default_factory=set)
-    deleted_edges: set[uuid.UUID] = field(default_factory=set)
-    replaced_sources: dict[EdgeType, set[uuid.UUID]] = field(default_factory=dict)
-    # The new stage of every profile whose stage changed (None: unmerge left it without one).
-    stages: dict[uuid.UUID, Stage | None] = field(default_factory=dict)
-    # event id -> touchpoint node id, for every event that is (or refreshes) a touchpoint.
-    touchpoint_ids: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    # New stage rows, attributed to the profile that survives the chunk.
+    reached: list[StageRow] = field(default_factory=list)
+    # Stored stage rows of profiles merged in the chunk: from-profile -> its survivor.
+    moved: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    shared: dict[tuple[SharedType, str], SharedCount] = field(default_factory=dict)
+    resyncs: dict[uuid.UUID, Resync] = field(default_factory=dict)
+    # Surviving profiles whose current stage the chunk changed, with the new stage.
+    stages: dict[uuid.UUID, Stage] = field(default_factory=dict)
 
-    # Planned edge ids by endpoint, so that dropping a customer's planned edges does not scan
-    # the whole chunk's plan.
-    _edges_at: dict[uuid.UUID, set[uuid.UUID]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-
-    def kept_edge_ids(self, edge_type: EdgeType) -> set[uuid.UUID]:
-        """The ids of the planned edges of `edge_type`: those a replacement must not delete."""
-        return {edge.id for edge in self.edges.values() if edge.type == edge_type}
-
-    def planned_edges_at(self, node_id: uuid.UUID) -> list[Edge]:
-        """The planned edges with `node_id` at either end."""
-        return [self.edges[edge_id] for edge_id in self._edges_at.get(node_id, ())]
-
-    def upsert_node(self, node: Node) -> None:
-        """Plan an upsert; one already planned for the id absorbs it as the store would."""
-        planned = self.nodes.get(node.id)
-        if planned is not None:
-            node = replace(node, properties=planned.properties | node.properties)
-        self.deleted_nodes.discard(node.id)
-        self.nodes[node.id] = node
-
-    def upsert_edge(self, edge: Edge) -> None:
-        planned = self.edges.get(edge.id)
-        if planned is not None:
-            edge = replace(edge, properties=planned.properties | edge.properties)
-        self.deleted_edges.discard(edge.id)
-        self.edges[edge.id] = edge
-        for end in (edge.source, edge.target):
-            self._edges_at.setdefault(end, set()).add(edge.id)
-
-    def withdraw_edge(self, edge_id: uuid.UUID) -> None:
-        """Forget a planned upsert; a stored edge with that id is left alone."""
-        edge = self.edges.pop(edge_id, None)
-        if edge is not None:
-            for end in (edge.source, edge.target):
-                self._edges_at.get(end, set()).discard(edge_id)
-
-    def delete_edge(self, edge_id: uuid.UUID) -> None:
-        self.withdraw_edge(edge_id)
-        self.deleted_edges.add(edge_id)
-
-    def delete_node(self, node_id: uuid.UUID) -> None:
-        """Delete a node; its stored edges go with it (step 1), its planned ones are dropped."""
-        self.nodes.pop(node_id, None)
-        self.deleted_nodes.add(node_id)
-        for edge in self.planned_edges_at(node_id):
-            self.withdraw_edge(edge.id)
-        for sources in self.replaced_sources.values():
-            sources.discard(node_id)
-
-    def replace_edges_from(self, edge_type: EdgeType, source: uuid.UUID) -> None:
-        self.replaced_sources.setdefault(edge_type, set()).add(source)
+    def __bool__(self) -> bool:
+        return bool(self.reached or self.moved or self.shared or self.resyncs)

@@ -77,36 +77,38 @@ def next_stage(current: Stage | None, event_type: str) -> Stage | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Contribution:
-    """The touchpoint (by its event id) that moved a customer into `stage`."""
+class StageRow:
+    """A stage reached, as the graph stores it (DESIGN §5: a row only when a stage is reached).
 
+    `profile_id` is the customer the row counts for now: a merge moves the merged profile's
+    rows to the survivor. `origin_profile_id` is the profile that reached it, the one its event
+    was attributed to, so an unmerge gives each side back its own rows."""
+
+    profile_id: uuid.UUID
+    origin_profile_id: uuid.UUID
     stage: Stage
-    event_id: uuid.UUID
-    occurred_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TouchpointRecord:
-    """What replaying a customer's stages needs to know about one of its touchpoints."""
-
     event_id: uuid.UUID
     event_type: str
     occurred_at: datetime
+    # What the event that reached the stage was worth (conversions and retention only).
+    revenue: float | None = None
+    currency: str | None = None
 
 
-def replay_stages(
-    touchpoints: Iterable[TouchpointRecord],
-) -> tuple[Stage | None, tuple[Contribution, ...]]:
-    """A customer's stage and stage contributions recomputed from its touchpoints.
-
-    They are replayed in event id order, which is ingestion order (event ids are UUIDv7 made
-    at ingestion), the order incremental processing saw them in and the order the log replays.
-    """
+def current_stage(rows: Iterable[StageRow]) -> Stage | None:
+    """A customer's stage: the furthest along of its rows (stages never move back)."""
     stage: Stage | None = None
-    contributions: list[Contribution] = []
-    for touchpoint in sorted(touchpoints, key=lambda record: record.event_id):
-        moved = next_stage(stage, touchpoint.event_type)
-        if moved is not None:
-            stage = moved
-            contributions.append(Contribution(moved, touchpoint.event_id, touchpoint.occurred_at))
-    return stage, tuple(contributions)
+    for row in rows:
+        stage = later_stage(stage, row.stage)
+    return stage
+
+
+def contributors(rows: Iterable[StageRow]) -> dict[Stage, StageRow]:
+    """The row that moved the customer into each of its stages: after a merge both sides may
+    have entered a stage, and the earlier touchpoint keeps the credit (then the lower event id)."""
+    first: dict[Stage, StageRow] = {}
+    for row in rows:
+        known = first.get(row.stage)
+        if known is None or (row.occurred_at, row.event_id) < (known.occurred_at, known.event_id):
+            first[row.stage] = row
+    return first

@@ -1,16 +1,15 @@
-"""Operator merges and unmerges, with every projection they move (identity first, then the
-orders, the CRM and the graph)."""
+"""Operator merges and unmerges, with every projection they move (identity first, then each
+projection of the registry, in its order)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from journeyline.crm import service as crm_service
-from journeyline.graph import service as graph_service
 from journeyline.identity import curation, reads
 from journeyline.identity.reads import ProfileView
-from journeyline.orders import service as orders_service
+from journeyline.ingest import projections
+from journeyline.ingest.projections import MergeMove, UnmergeMove
 from journeyline.realtime.messages import message
 from journeyline.store.db import Session, leave_for_commit
 
@@ -21,11 +20,9 @@ async def merge_profiles(
     # The graph moves the customer that survived until now (a merged id names its survivor).
     shadow = (await reads.family_of(session, tenant_id, from_id))[0]
     view = await curation.merge_profiles(session, tenant_id, into_id, from_id, now)
-    # Orders always sit on surviving profiles, so only the one just merged has any to move.
-    moved = dict.fromkeys(view.merged_from, view.id)
-    await orders_service.move_merged(session, tenant_id, moved)
-    await crm_service.move_merged(session, tenant_id, moved, now)
-    await graph_service.move_on_merge(session, tenant_id, shadow, view.id)
+    await projections.follow_merge(
+        session, MergeMove(tenant_id, shadow, view.id, tuple(view.merged_from), now)
+    )
     leave_for_commit(
         session,
         [
@@ -58,20 +55,8 @@ async def unmerge_profile(
     )
     survivor = (await reads.family_of(session, tenant_id, into_id))[0]
     family = await reads.family_of(session, tenant_id, restored)
-    orders = await orders_service.restore_unmerged(
-        session, tenant_id, survivor_id=survivor, restored_family=family, restored_id=restored
-    )
-    await crm_service.restore_unmerged(
-        session,
-        tenant_id,
-        survivor_id=survivor,
-        restored_id=restored,
-        restored_family=family,
-        restored_orders=orders,
-        now=now,
-    )
-    await graph_service.restore_on_unmerge(
-        session, tenant_id, survivor_id=survivor, restored_id=restored, restored_family=family
+    await projections.undo_merge(
+        session, UnmergeMove(tenant_id, survivor, restored, tuple(family), now)
     )
     leave_for_commit(
         session,

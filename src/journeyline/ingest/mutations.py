@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from journeyline.crm.deals import Deal
-from journeyline.graph.plan import GraphPlan
+from journeyline.graph.plan import (
+    GraphPlan,
+    customer_node_id,
+    edge_id,
+    node_id,
+    stage_node_id,
+    touchpoint_node_id,
+)
 from journeyline.identity.graph import IdentityGraph
 from journeyline.orders.lifecycle import OrderState
 from journeyline.realtime.messages import message
@@ -27,12 +34,10 @@ def _id(value: uuid.UUID | None) -> str | None:
 
 
 def event_messages(
-    tenant_id: uuid.UUID,
-    rows: Iterable[Mapping[str, Any]],
-    graph: IdentityGraph,
-    touchpoints: Mapping[uuid.UUID, uuid.UUID],
+    tenant_id: uuid.UUID, rows: Iterable[Mapping[str, Any]], graph: IdentityGraph
 ) -> list[Message]:
-    """`event.ingested` per stored event row, with the profile it belongs to now."""
+    """`event.ingested` per stored event row, with the profile it belongs to now and its
+    touchpoint (the event of a customer is one)."""
     return [
         message(
             tenant_id,
@@ -45,7 +50,9 @@ def event_messages(
                 "source": row["source"],
                 "source_type": row["source_type"],
                 "occurred_at": _iso(row["occurred_at"]),
-                "touchpoint_id": _id(touchpoints.get(row["id"])),
+                "touchpoint_id": _id(
+                    touchpoint_node_id(tenant_id, row["id"]) if row["profile_id"] else None
+                ),
             },
         )
         for row in rows
@@ -175,18 +182,54 @@ def _listed(items: Sequence[dict[str, str]], deleted: Iterable[uuid.UUID]) -> di
 
 
 def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
-    """One `graph.nodes` and one `graph.edges` message per commit (upserted and deleted)."""
-    messages: list[Message] = []
-    if plan.nodes or plan.deleted_nodes:
-        nodes = [
-            {"id": str(n.id), "type": n.type, "key": n.key, "label": n.label}
-            for n in plan.nodes.values()
-        ]
-        messages.append(message(tenant_id, "graph.nodes", _listed(nodes, plan.deleted_nodes)))
-    if plan.edges or plan.deleted_edges:
-        edges = [
-            {"id": str(e.id), "type": e.type, "source": str(e.source), "target": str(e.target)}
-            for e in plan.edges.values()
-        ]
-        messages.append(message(tenant_id, "graph.edges", _listed(edges, plan.deleted_edges)))
+    """One `graph.nodes` and one `graph.edges` message per commit: the Campaigns, Channels and
+    Stages the chunk touched and the Customers whose stage moved (a merged profile's Customer
+    is deleted), their AT_STAGE edges and the CONTRIBUTES_TO edges of the stages reached.
+    Touchpoints are the events: `event.ingested` names each one's `touchpoint_id`."""
+    if not plan:
+        return []
+    nodes = [
+        {"id": str(node_id(tenant_id, kind, key)), "type": kind, "key": key, "label": key}
+        for kind, key in sorted(plan.shared)
+    ]
+    reached = sorted({row.stage for row in plan.reached} | set(plan.stages.values()))
+    nodes += [
+        {"id": str(stage_node_id(tenant_id, stage)), "type": "Stage", "key": stage, "label": stage}
+        for stage in reached
+    ]
+    edges: list[dict[str, str]] = []
+    for profile_id, stage in sorted(plan.stages.items()):
+        customer = customer_node_id(tenant_id, profile_id)
+        nodes.append(
+            {
+                "id": str(customer),
+                "type": "Customer",
+                "key": str(profile_id),
+                "label": str(profile_id),
+            }
+        )
+        target = stage_node_id(tenant_id, stage)
+        edges.append(
+            {
+                "id": str(edge_id(tenant_id, "AT_STAGE", customer, target)),
+                "type": "AT_STAGE",
+                "source": str(customer),
+                "target": str(target),
+            }
+        )
+    for row in plan.reached[:MAX_GRAPH_ITEMS]:
+        source = touchpoint_node_id(tenant_id, row.event_id)
+        target = stage_node_id(tenant_id, row.stage)
+        edges.append(
+            {
+                "id": str(edge_id(tenant_id, "CONTRIBUTES_TO", source, target)),
+                "type": "CONTRIBUTES_TO",
+                "source": str(source),
+                "target": str(target),
+            }
+        )
+    gone = [customer_node_id(tenant_id, profile_id) for profile_id in plan.moved]
+    messages = [message(tenant_id, "graph.nodes", _listed(nodes, gone))]
+    if edges:
+        messages.append(message(tenant_id, "graph.edges", _listed(edges, ())))
     return messages

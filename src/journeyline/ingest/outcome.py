@@ -21,8 +21,6 @@ class EventOutcome:
     # The profile holds a strong identifier (it is a known person, not an anonymous shadow).
     anchored: bool = False
     merged_profile_ids: list[uuid.UUID] = field(default_factory=list)
-    # The event's Touchpoint node in the intelligence graph (None: no customer to belong to).
-    touchpoint_id: uuid.UUID | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
     error_status: int = 422

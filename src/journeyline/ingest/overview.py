@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from journeyline.crm import service as crm_service
 from journeyline.crm.pipeline import Board
+from journeyline.graph import service as graph_service
 from journeyline.store.db import Session
 from journeyline.store.models import Event
 from journeyline.store.repositories.events import EventRepository
-from journeyline.store.repositories.graph import GraphRepository
 from journeyline.store.repositories.orders import OrderRepository
 from journeyline.store.repositories.profiles import ProfileRepository
 
@@ -32,6 +32,11 @@ async def overview(session: Session, tenant_id: uuid.UUID, *, recent: int = 25) 
         events=await events.count(),
         orders=await OrderRepository(session, tenant_id).counts_by_status(),
         board=await crm_service.board(session, tenant_id, 5000),
-        graph_nodes=await GraphRepository(session, tenant_id).node_counts(),
+        graph_nodes={
+            str(kind): count
+            for kind, count in (
+                await graph_service.intelligence(session, tenant_id, "summary", 1)
+            ).stats.nodes.items()
+        },
         recent=await events.newest(recent),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from journeyline.graph.build import Marketing, event_marketing
 from journeyline.identity import service as identity_service
 from journeyline.identity.attributes import merge_attributes
 from journeyline.identity.graph import ConflictRecord, IdentityGraph, LineageEntry
@@ -28,8 +29,9 @@ from journeyline.ingest import mutations, projections
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
 from journeyline.ingest.outcome import EventOutcome
+from journeyline.ingest.projections import Resolved
 from journeyline.orders.facts import order_id_of
-from journeyline.realtime.messages import capped
+from journeyline.realtime.messages import MAX_PER_COMMIT, capped
 from journeyline.store.db import Session, leave_for_commit
 from journeyline.store.repositories.events import EventRepository
 from journeyline.tenancy.context import TenantContext
@@ -47,6 +49,8 @@ class _Prepared:
     rejections: list[Rejection]
     external_event_id: str | None
     payload_hash: str
+    # The campaign and channel the event is logged with (the graph reads them off the log).
+    marketing: Marketing
     # An alias's previous id, as the external id it may be and the anonymous id it may be.
     previous: tuple[Identifier, Identifier] | None = None
 
@@ -97,7 +101,16 @@ def prepare(event: CanonicalEvent, context: TenantContext) -> _Prepared:
         )
         if isinstance(as_external, Identifier) and isinstance(as_anonymous, Identifier):
             previous = (as_external, as_anonymous)
-    return _Prepared(event, identifiers, rejections, external_id, payload_hash(event), previous)
+    marketing = event_marketing(
+        campaign_id=event.campaign_id,
+        channel=event.channel,
+        payload=event.payload,
+        source=event.source,
+        source_type=event.source_type,
+    )
+    return _Prepared(
+        event, identifiers, rejections, external_id, payload_hash(event), marketing, previous
+    )
 
 
 def _warning(rejection: Rejection) -> dict[str, Any]:
@@ -196,22 +209,24 @@ async def process(
     await events_repo.append(stored_rows)
     # A redelivered event (a duplicate of a stored one) refreshes its touchpoint.
     redelivered = [
-        (prepared[i].event, o) for i, o in enumerate(outcomes) if o.duplicate and o.error is None
+        Resolved(prepared[i].event, o, prepared[i].marketing)
+        for i, o in enumerate(outcomes)
+        if o.duplicate and o.error is None
     ]
     projected = await projections.project(
         session,
         tenant_id,
         graph,
-        [(prepared[i].event, outcomes[i]) for i in live],
+        [Resolved(prepared[i].event, outcomes[i], prepared[i].marketing) for i in live],
         now,
         redelivered=redelivered,
-        new_events={row["id"] for row in stored_rows},
     )
-    # 5. Publish, after the commit (store/db.py drops these on a rollback).
+    # 5. Publish, after the commit (store/db.py drops these on a rollback). Beyond the cap a
+    # client is told to resync, so rows past it are not turned into messages.
     messages = [
-        *mutations.event_messages(tenant_id, stored_rows, graph, projected.graph.touchpoint_ids),
+        *mutations.event_messages(tenant_id, stored_rows[: MAX_PER_COMMIT + 1], graph),
         *mutations.identity_messages(tenant_id, graph, event_ids),
-        *projected.messages(tenant_id),
+        *projected,
     ]
     leave_for_commit(session, capped(tenant_id, messages))
     return outcomes
@@ -352,8 +367,8 @@ def _event_row(
         "payload_hash": item.payload_hash,
         "anonymous_id": event.anonymous_id,
         "session_id": event.session_id,
-        "campaign_id": event.campaign_id,
-        "channel": event.channel,
+        "campaign_id": item.marketing.campaign_id,
+        "channel": item.marketing.channel,
         "occurred_at": event.occurred_at or now,
         "received_at": event.received_at,
     }
@@ -405,6 +420,6 @@ async def replay(
         session,
         context.tenant_id,
         graph,
-        [(item.event, outcome) for item, outcome in resolved],
+        [Resolved(item.event, outcome, item.marketing) for item, outcome in resolved],
         now,
     )

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from journeyline.errors import JourneylineError
-from journeyline.ingest import curation
+from journeyline.ingest import curation, projections
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.pipeline import Replayed, replay
 from journeyline.realtime.messages import resync
@@ -134,6 +134,7 @@ async def rebuild_tenant(
         events = EventRepository(session, context.tenant_id)
         actions = await _operator_actions(profiles)
         await profiles.delete_projections()
+        await projections.reset(session, context.tenant_id)
         used_ids: set[uuid.UUID] = set()
         now = datetime.now(UTC)
         after: uuid.UUID | None = None

@@ -88,6 +88,11 @@ class CrmRepository(TenantRepository):
             statement, [{"b_id": key, "b_profile": owner} for key, owner in owners.items()]
         )
 
+    async def reset(self) -> None:
+        """The whole CRM, before `rebuild` derives it again."""
+        for model in (CrmDeal, CrmPerson, CrmCompany):
+            await self.session.execute(delete(model).where(model.tenant_id == self.tenant_id))
+
     async def delete_persons(self, profile_ids: Sequence[uuid.UUID]) -> None:
         for part in slices(sorted(set(profile_ids))):
             await self.session.execute(

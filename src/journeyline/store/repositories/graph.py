@@ -1,338 +1,395 @@
-"""The intelligence graph: nodes and edges loaded by id list or by the customers of a chunk,
-written set-based (a fixed number of statements per chunk, sliced only for very long lists)."""
+"""The intelligence graph's stored part (stage rows, campaign and channel counters, re-sync
+counters) and its reads over the log: touchpoints are events, customers surviving profiles."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import aliased
 
-from journeyline.store.models import GraphEdge, GraphNode
-from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
+from journeyline.store.models import Event, Profile, ProfileStage, SharedNode, TouchpointSync
+from journeyline.store.repositories.scoped import TenantRepository, aware, slices, table_of
 
-NODES = table_of(GraphNode)
-EDGES = table_of(GraphEdge)
+STAGES = table_of(ProfileStage)
+SHARED = table_of(SharedNode)
+SYNCS = table_of(TouchpointSync)
 
 
 @dataclass(frozen=True, slots=True)
-class NodeRow:
-    id: uuid.UUID
+class StageRecord:
+    profile_id: uuid.UUID
+    origin_profile_id: uuid.UUID
+    stage: str
+    event_id: uuid.UUID
+    event_type: str
+    occurred_at: datetime
+    revenue: float | None
+    currency: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRecord:
     type: str
     key: str
-    label: str
-    properties: dict[str, Any]
+    name: str | None
+    touchpoints: int
+    first_seen_at: datetime
+    last_seen_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class EdgeRow:
-    id: uuid.UUID
-    type: str
-    source: uuid.UUID
-    target: uuid.UUID
-    properties: dict[str, Any]
+class TouchpointRecord:
+    """An event as a touchpoint: the columns the graph reads."""
+
+    event_id: uuid.UUID
+    profile_id: uuid.UUID
+    event_type: str
+    source: str
+    source_type: str
+    occurred_at: datetime
+    received_at: datetime
+    campaign_id: str | None
+    channel: str | None
+    payload: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerTouchpoint:
-    """A customer node's HAS_TOUCHPOINT target, with the touchpoint node."""
-
-    customer: uuid.UUID
-    touchpoint: NodeRow
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerContribution:
-    """A CONTRIBUTES_TO edge of one of a customer's touchpoints, with the touchpoint's key."""
-
-    customer: uuid.UUID
-    touchpoint_key: str
-    stage_node: uuid.UUID
-    properties: dict[str, Any]
-
-
-def _node(row: Any) -> NodeRow:
-    return NodeRow(row.id, row.type, row.key, row.label, dict(row.properties or {}))
-
-
-def _edge(row: Any) -> EdgeRow:
-    return EdgeRow(row.id, row.type, row.source, row.target, dict(row.properties or {}))
+def _stage(row: Any) -> StageRecord:
+    return StageRecord(
+        row.profile_id,
+        row.origin_profile_id,
+        row.stage,
+        row.event_id,
+        row.event_type,
+        aware(row.occurred_at),
+        row.revenue,
+        row.currency,
+    )
 
 
 class GraphRepository(TenantRepository):
-    # Reads for planning a chunk.
+    # Stage rows.
 
-    async def stage_edges(self, customers: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
-        """Each customer node's AT_STAGE target (its current stage node)."""
-        found: dict[uuid.UUID, uuid.UUID] = {}
-        for part in slices(sorted(customers)):
+    async def stages_of(self, profile_ids: Collection[uuid.UUID]) -> list[StageRecord]:
+        """The stage rows the profiles hold now (a handful each)."""
+        found: list[StageRecord] = []
+        for part in slices(sorted(profile_ids)):
             rows = await self.session.execute(
-                select(GraphEdge.source, GraphEdge.target).where(
-                    GraphEdge.tenant_id == self.tenant_id,
-                    GraphEdge.source.in_(part),
-                    GraphEdge.type == "AT_STAGE",
+                select(STAGES).where(
+                    STAGES.c.tenant_id == self.tenant_id, STAGES.c.profile_id.in_(part)
                 )
             )
-            found.update((source, target) for source, target in rows)
+            found.extend(_stage(row) for row in rows)
         return found
 
-    async def touchpoints_of(self, customers: Collection[uuid.UUID]) -> list[CustomerTouchpoint]:
-        """The touchpoint nodes of the customer nodes (their HAS_TOUCHPOINT targets)."""
-        found: list[CustomerTouchpoint] = []
-        for part in slices(sorted(customers)):
-            rows = await self.session.execute(
-                select(GraphEdge.source, GraphNode)
-                .join(
-                    GraphNode,
-                    and_(
-                        GraphNode.tenant_id == GraphEdge.tenant_id,
-                        GraphNode.id == GraphEdge.target,
-                    ),
-                )
-                .where(
-                    GraphEdge.tenant_id == self.tenant_id,
-                    GraphEdge.source.in_(part),
-                    GraphEdge.type == "HAS_TOUCHPOINT",
-                )
+    async def stages_at(self, stage: str) -> list[StageRecord]:
+        """Every row of one stage (attribution's conversions)."""
+        rows = await self.session.execute(
+            select(STAGES).where(STAGES.c.tenant_id == self.tenant_id, STAGES.c.stage == stage)
+        )
+        return [_stage(row) for row in rows]
+
+    async def add_stages(self, rows: Sequence[dict[str, Any]]) -> None:
+        await self.append_rows(STAGES, rows)
+
+    async def move_stages(self, moves: Mapping[uuid.UUID, uuid.UUID]) -> None:
+        """The stage rows of merged profiles go to their survivors: one executemany."""
+        if not moves:
+            return
+        statement = (
+            update(STAGES)
+            .where(STAGES.c.tenant_id == self.tenant_id, STAGES.c.profile_id == bindparam("b_from"))
+            .values(profile_id=bindparam("b_into"))
+        )
+        await self.session.execute(
+            statement, [{"b_from": old, "b_into": new} for old, new in sorted(moves.items())]
+        )
+
+    async def return_stages(
+        self, survivor_id: uuid.UUID, restored_id: uuid.UUID, origins: Collection[uuid.UUID]
+    ) -> None:
+        """An unmerge: the survivor's rows reached by the restored family go back to it."""
+        await self.session.execute(
+            update(STAGES)
+            .where(
+                STAGES.c.tenant_id == self.tenant_id,
+                STAGES.c.profile_id == survivor_id,
+                STAGES.c.origin_profile_id.in_(sorted(origins)),
             )
-            found.extend(CustomerTouchpoint(source, _node(node)) for source, node in rows)
-        return found
+            .values(profile_id=restored_id)
+        )
 
-    async def contributions_of(
-        self, customers: Collection[uuid.UUID]
-    ) -> list[CustomerContribution]:
-        """The CONTRIBUTES_TO edges of the customer nodes' touchpoints (one join)."""
-        owned = aliased(GraphEdge)
-        contributes = aliased(GraphEdge)
-        found: list[CustomerContribution] = []
-        for part in slices(sorted(customers)):
-            rows = await self.session.execute(
-                select(owned.source, GraphNode.key, contributes.target, contributes.properties)
-                .join(
-                    contributes,
-                    and_(
-                        contributes.tenant_id == owned.tenant_id,
-                        contributes.source == owned.target,
-                        contributes.type == "CONTRIBUTES_TO",
-                    ),
-                )
-                .join(
-                    GraphNode,
-                    and_(GraphNode.tenant_id == owned.tenant_id, GraphNode.id == owned.target),
-                )
-                .where(
-                    owned.tenant_id == self.tenant_id,
-                    owned.source.in_(part),
-                    owned.type == "HAS_TOUCHPOINT",
-                )
-            )
-            found.extend(
-                CustomerContribution(customer, key, stage, dict(properties or {}))
-                for customer, key, stage, properties in rows
-            )
-        return found
+    async def current_stage_counts(self) -> dict[int, int]:
+        """Customers per current stage rank (each customer's greatest)."""
+        current = (
+            select(func.max(STAGES.c.rank).label("top"))
+            .where(STAGES.c.tenant_id == self.tenant_id)
+            .group_by(STAGES.c.profile_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(current.c.top, func.count()).group_by(current.c.top)
+        )
+        return {int(top): int(count) for top, count in rows}
 
-    async def nodes_by_id(self, node_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, NodeRow]:
-        found: dict[uuid.UUID, NodeRow] = {}
-        for part in slices(sorted(node_ids)):
-            rows = await self.session.scalars(
-                select(GraphNode).where(
-                    GraphNode.tenant_id == self.tenant_id, GraphNode.id.in_(part)
-                )
-            )
-            found.update((row.id, _node(row)) for row in rows)
-        return found
+    async def contribution_count(self) -> int:
+        """CONTRIBUTES_TO edges: one per customer and stage reached."""
+        pairs = (
+            select(STAGES.c.profile_id, STAGES.c.stage)
+            .where(STAGES.c.tenant_id == self.tenant_id)
+            .distinct()
+            .subquery()
+        )
+        return int(await self.session.scalar(select(func.count()).select_from(pairs)) or 0)
 
-    async def edges_by_id(self, edge_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, EdgeRow]:
-        found: dict[uuid.UUID, EdgeRow] = {}
-        for part in slices(sorted(edge_ids)):
-            rows = await self.session.scalars(
-                select(GraphEdge).where(
-                    GraphEdge.tenant_id == self.tenant_id, GraphEdge.id.in_(part)
-                )
-            )
-            found.update((row.id, _edge(row)) for row in rows)
-        return found
-
-    # Reads for the routes.
-
-    async def nodes(self, types: Collection[str] | None = None) -> list[NodeRow]:
-        statement = select(GraphNode).where(GraphNode.tenant_id == self.tenant_id)
-        if types is not None:
-            statement = statement.where(GraphNode.type.in_(sorted(types)))
-        rows = await self.session.scalars(statement.order_by(GraphNode.type, GraphNode.key))
-        return [_node(row) for row in rows]
-
-    async def edges(self, types: Collection[str] | None = None) -> list[EdgeRow]:
-        statement = select(GraphEdge).where(GraphEdge.tenant_id == self.tenant_id)
-        if types is not None:
-            statement = statement.where(GraphEdge.type.in_(sorted(types)))
-        rows = await self.session.scalars(statement.order_by(GraphEdge.type, GraphEdge.id))
-        return [_edge(row) for row in rows]
-
-    async def newest_nodes(self, node_type: str, limit: int) -> list[NodeRow]:
-        """The `limit` nodes of a type with the greatest keys: for Customers (profile ids) and
-        Touchpoints (event ids), both UUIDv7, the newest."""
+    async def reached_stages(self) -> list[str]:
         rows = await self.session.scalars(
-            select(GraphNode)
-            .where(GraphNode.tenant_id == self.tenant_id, GraphNode.type == node_type)
-            .order_by(GraphNode.key.desc())
+            select(STAGES.c.stage).where(STAGES.c.tenant_id == self.tenant_id).distinct()
+        )
+        return list(rows)
+
+    # Campaign and Channel counters.
+
+    async def count_shared(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Add a chunk's touchpoints to the counters: one upsert per distinct key, in key
+        order (every writer of the tenant meets the same hot rows, `direct` first among them:
+        one order keeps them from deadlocking)."""
+        if not rows:
+            return
+        ordered = sorted(rows, key=lambda row: (row["type"], row["key"]))
+        values = [{**row, "tenant_id": self.tenant_id} for row in ordered]
+        if self._dialect == "postgresql":
+            statement = pg_insert(SHARED)
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["tenant_id", "type", "key"],
+                    set_={
+                        "touchpoints": SHARED.c.touchpoints + statement.excluded.touchpoints,
+                        "first_seen_at": func.least(
+                            SHARED.c.first_seen_at, statement.excluded.first_seen_at
+                        ),
+                        "last_seen_at": func.greatest(
+                            SHARED.c.last_seen_at, statement.excluded.last_seen_at
+                        ),
+                        "name": func.coalesce(statement.excluded.name, SHARED.c.name),
+                    },
+                ),
+                values,
+            )
+            return
+        lite = sqlite_insert(SHARED)
+        await self.session.execute(
+            lite.on_conflict_do_update(
+                index_elements=["tenant_id", "type", "key"],
+                set_={
+                    "touchpoints": SHARED.c.touchpoints + lite.excluded.touchpoints,
+                    # SQLite's two-argument min and max are scalar; its timestamps are ISO
+                    # text of one zone, which orders as time does.
+                    "first_seen_at": func.min(SHARED.c.first_seen_at, lite.excluded.first_seen_at),
+                    "last_seen_at": func.max(SHARED.c.last_seen_at, lite.excluded.last_seen_at),
+                    "name": func.coalesce(lite.excluded.name, SHARED.c.name),
+                },
+            ),
+            values,
+        )
+
+    async def shared_nodes(self) -> list[SharedRecord]:
+        rows = await self.session.execute(
+            select(SHARED)
+            .where(SHARED.c.tenant_id == self.tenant_id)
+            .order_by(SHARED.c.type, SHARED.c.key)
+        )
+        return [
+            SharedRecord(
+                row.type,
+                row.key,
+                row.name,
+                row.touchpoints,
+                aware(row.first_seen_at),
+                aware(row.last_seen_at),
+            )
+            for row in rows
+        ]
+
+    # Re-sync counters.
+
+    async def count_resyncs(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        values = [
+            {**row, "tenant_id": self.tenant_id}
+            for row in sorted(rows, key=lambda row: row["event_id"])
+        ]
+        if self._dialect == "postgresql":
+            statement = pg_insert(SYNCS)
+            greatest = func.greatest(SYNCS.c.last_synced_at, statement.excluded.last_synced_at)
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["tenant_id", "event_id"],
+                    set_={
+                        "redeliveries": SYNCS.c.redeliveries + statement.excluded.redeliveries,
+                        "last_synced_at": greatest,
+                    },
+                ),
+                values,
+            )
+            return
+        lite = sqlite_insert(SYNCS)
+        await self.session.execute(
+            lite.on_conflict_do_update(
+                index_elements=["tenant_id", "event_id"],
+                set_={
+                    "redeliveries": SYNCS.c.redeliveries + lite.excluded.redeliveries,
+                    "last_synced_at": func.max(
+                        SYNCS.c.last_synced_at, lite.excluded.last_synced_at
+                    ),
+                },
+            ),
+            values,
+        )
+
+    async def resyncs_of(
+        self, event_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[int, datetime]]:
+        found: dict[uuid.UUID, tuple[int, datetime]] = {}
+        for part in slices(sorted(event_ids)):
+            rows = await self.session.execute(
+                select(SYNCS.c.event_id, SYNCS.c.redeliveries, SYNCS.c.last_synced_at).where(
+                    SYNCS.c.tenant_id == self.tenant_id, SYNCS.c.event_id.in_(part)
+                )
+            )
+            found.update((event_id, (count, aware(at))) for event_id, count, at in rows)
+        return found
+
+    async def all_resyncs(self) -> dict[uuid.UUID, tuple[int, datetime]]:
+        rows = await self.session.execute(
+            select(SYNCS.c.event_id, SYNCS.c.redeliveries, SYNCS.c.last_synced_at).where(
+                SYNCS.c.tenant_id == self.tenant_id
+            )
+        )
+        return {event_id: (count, aware(at)) for event_id, count, at in rows}
+
+    # Rebuild.
+
+    async def reset(self) -> None:
+        """Everything the log derives again; the re-sync counters stay (duplicates are not in
+        the log, so only these rows remember them)."""
+        for table in (STAGES, SHARED):
+            await self.session.execute(delete(table).where(table.c.tenant_id == self.tenant_id))
+
+    # Reads over the log.
+
+    async def newest_customers(self, limit: int) -> list[uuid.UUID]:
+        """The newest surviving profiles (UUIDv7 ids)."""
+        rows = await self.session.scalars(
+            select(Profile.id)
+            .where(Profile.tenant_id == self.tenant_id, Profile.status != "merged")
+            .order_by(Profile.id.desc())
             .limit(limit)
         )
-        return [_node(row) for row in rows]
+        return list(rows)
 
-    async def edges_at(
-        self,
-        edge_types: Collection[str],
-        *,
-        sources: Collection[uuid.UUID] = (),
-        targets: Collection[uuid.UUID] = (),
-    ) -> list[EdgeRow]:
-        """The edges of these types leaving one of `sources` or reaching one of `targets`."""
-        found: dict[uuid.UUID, EdgeRow] = {}
-        for column, ends in ((GraphEdge.source, sources), (GraphEdge.target, targets)):
-            for part in slices(sorted(ends)):
-                rows = await self.session.scalars(
-                    select(GraphEdge).where(
-                        GraphEdge.tenant_id == self.tenant_id,
-                        GraphEdge.type.in_(sorted(edge_types)),
-                        column.in_(part),
-                    )
+    async def customer_count(self) -> int:
+        statement = select(func.count()).where(
+            Profile.tenant_id == self.tenant_id, Profile.status != "merged"
+        )
+        return int(await self.session.scalar(statement) or 0)
+
+    async def survivors_of(self, profile_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """Each profile's surviving profile (itself unless merged; merge chains are one deep)."""
+        found: dict[uuid.UUID, uuid.UUID] = {}
+        for part in slices(sorted(profile_ids)):
+            rows = await self.session.execute(
+                select(Profile.id, Profile.merged_into).where(
+                    Profile.tenant_id == self.tenant_id, Profile.id.in_(part)
                 )
-                found.update((row.id, _edge(row)) for row in rows)
-        return sorted(found.values(), key=lambda edge: (edge.type, edge.id))
+            )
+            found.update((profile_id, into or profile_id) for profile_id, into in rows)
+        return found
 
-    async def node_counts(self) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(GraphNode.type, func.count())
-            .where(GraphNode.tenant_id == self.tenant_id)
-            .group_by(GraphNode.type)
-        )
-        return {node_type: int(count) for node_type, count in rows}
+    async def families_of(self, customers: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """Every profile of the customers' merge families -> its customer."""
+        found = {customer: customer for customer in customers}
+        for part in slices(sorted(customers)):
+            rows = await self.session.execute(
+                select(Profile.id, Profile.merged_into).where(
+                    Profile.tenant_id == self.tenant_id, Profile.merged_into.in_(part)
+                )
+            )
+            found.update((profile_id, into) for profile_id, into in rows if into is not None)
+        return found
 
-    async def edge_counts(self) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(GraphEdge.type, func.count())
-            .where(GraphEdge.tenant_id == self.tenant_id)
-            .group_by(GraphEdge.type)
-        )
-        return {edge_type: int(count) for edge_type, count in rows}
+    async def newest_touchpoints(
+        self, limit: int, before: uuid.UUID | None = None
+    ) -> list[TouchpointRecord]:
+        """The newest events that belong to a customer, keyset-paged on the event id."""
+        statement = select(
+            Event.id,
+            Event.profile_id,
+            Event.event_type,
+            Event.source,
+            Event.source_type,
+            Event.occurred_at,
+            Event.received_at,
+            Event.campaign_id,
+            Event.channel,
+            Event.payload,
+        ).where(Event.tenant_id == self.tenant_id, Event.profile_id.is_not(None))
+        if before is not None:
+            statement = statement.where(Event.id < before)
+        rows = await self.session.execute(statement.order_by(Event.id.desc()).limit(limit))
+        return [
+            TouchpointRecord(
+                row.id,
+                row.profile_id,
+                row.event_type,
+                row.source,
+                row.source_type,
+                aware(row.occurred_at),
+                aware(row.received_at),
+                row.campaign_id,
+                row.channel,
+                dict(row.payload or {}),
+            )
+            for row in rows
+        ]
 
-    async def edge_counts_by_target(self, edge_type: str) -> dict[uuid.UUID, int]:
-        rows = await self.session.execute(
-            select(GraphEdge.target, func.count())
-            .where(GraphEdge.tenant_id == self.tenant_id, GraphEdge.type == edge_type)
-            .group_by(GraphEdge.target)
-        )
-        return {target: int(count) for target, count in rows}
+    async def touch_rows(
+        self, profile_ids: Collection[uuid.UUID], *, until: datetime | None
+    ) -> list[tuple[uuid.UUID, uuid.UUID, datetime, str | None, str | None]]:
+        """(event id, profile id, occurred_at, campaign, channel) of the profiles' events up to
+        `until`: attribution's touches, read from the log's columns."""
+        found: list[tuple[uuid.UUID, uuid.UUID, datetime, str | None, str | None]] = []
+        for part in slices(sorted(profile_ids)):
+            statement = select(
+                Event.id, Event.profile_id, Event.occurred_at, Event.campaign_id, Event.channel
+            ).where(Event.tenant_id == self.tenant_id, Event.profile_id.in_(part))
+            if until is not None:
+                statement = statement.where(Event.occurred_at <= until)
+            rows = await self.session.execute(statement)
+            found.extend(
+                (event_id, profile_id, aware(at), campaign, channel)
+                for event_id, profile_id, at, campaign, channel in rows
+                if profile_id is not None
+            )
+        return found
 
-    # Writes, in the order `graph/plan.py` gives.
-
-    async def delete_nodes(self, node_ids: Sequence[uuid.UUID]) -> None:
-        """Delete the nodes and every edge with one of them at either end."""
-        for part in slices(node_ids, 1000):
+    async def touchpoint_counts(self) -> tuple[int, int]:
+        """(events with a customer, those of them with a campaign)."""
+        row = (
             await self.session.execute(
-                delete(GraphEdge).where(
-                    GraphEdge.tenant_id == self.tenant_id,
-                    or_(GraphEdge.source.in_(part), GraphEdge.target.in_(part)),
+                select(func.count(), func.count(Event.campaign_id)).where(
+                    Event.tenant_id == self.tenant_id, Event.profile_id.is_not(None)
                 )
             )
-            await self.session.execute(
-                delete(GraphNode).where(
-                    GraphNode.tenant_id == self.tenant_id, GraphNode.id.in_(part)
-                )
-            )
+        ).one()
+        return int(row[0]), int(row[1])
 
-    async def delete_edges(self, edge_ids: Sequence[uuid.UUID]) -> None:
-        for part in slices(edge_ids):
-            await self.session.execute(
-                delete(GraphEdge).where(
-                    GraphEdge.tenant_id == self.tenant_id, GraphEdge.id.in_(part)
-                )
-            )
-
-    async def replace_edges(
-        self,
-        edge_type: str,
-        sources: Sequence[uuid.UUID],
-        kept: Mapping[uuid.UUID, uuid.UUID],
-    ) -> None:
-        """Delete the edges of `edge_type` from `sources` except those in `kept` (edge id ->
-        its source: the planned edges of that type from those sources)."""
-        for part in slices(sorted(sources), 1000):
-            in_part = set(part)
-            statement = delete(GraphEdge).where(
-                GraphEdge.tenant_id == self.tenant_id,
-                GraphEdge.type == edge_type,
-                GraphEdge.source.in_(part),
-            )
-            spared = sorted(edge for edge, source in kept.items() if source in in_part)
-            if spared:
-                statement = statement.where(GraphEdge.id.not_in(spared))
-            await self.session.execute(statement)
-
-    async def append_nodes(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Nodes that cannot be stored yet (touchpoints of first-seen events): COPY on PostgreSQL."""
-        await self.append_rows(NODES, rows)
-
-    async def append_edges(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Edges of such nodes."""
-        await self.append_rows(EDGES, rows)
-
-    async def insert_nodes(self, rows: Sequence[dict[str, Any]]) -> None:
-        await self._insert(NODES, rows)
-
-    async def insert_edges(self, rows: Sequence[dict[str, Any]]) -> None:
-        await self._insert(EDGES, rows)
-
-    async def update_nodes(self, rows: Sequence[dict[str, Any]]) -> None:
-        """One executemany UPDATE of labels and (already merged) properties."""
-        if not rows:
-            return
-        statement = (
-            update(NODES)
-            .where(NODES.c.tenant_id == self.tenant_id, NODES.c.id == bindparam("b_id"))
-            .values(label=bindparam("b_label"), properties=bindparam("b_properties"))
-        )
-        await self.session.execute(
-            statement,
-            [
-                {"b_id": row["id"], "b_label": row["label"], "b_properties": row["properties"]}
-                for row in rows
-            ],
-        )
-
-    async def update_edges(self, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        statement = (
-            update(EDGES)
-            .where(EDGES.c.tenant_id == self.tenant_id, EDGES.c.id == bindparam("b_id"))
-            .values(properties=bindparam("b_properties"))
-        )
-        await self.session.execute(
-            statement,
-            [{"b_id": row["id"], "b_properties": row["properties"]} for row in rows],
-        )
-
-    async def _insert(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-        """Multi-row INSERT of rows not found when the chunk was planned. Campaign, Channel and
-        Stage nodes are shared by every customer of the tenant, so a concurrent chunk (another
-        PostgreSQL writer) may have inserted one since: that one is kept (ON CONFLICT DO
-        NOTHING); rows go in id order so that two writers wait for each other in one order."""
-        if not rows:
-            return
-        dialect = self.session.get_bind().dialect.name
-        for part in slices(sorted(rows, key=lambda row: row["id"]), 500):
-            values = [{**row, "tenant_id": self.tenant_id} for row in part]
-            if dialect == "postgresql":
-                await self.session.execute(pg_insert(table).on_conflict_do_nothing(), values)
-            elif dialect == "sqlite":
-                await self.session.execute(sqlite_insert(table).on_conflict_do_nothing(), values)
-            else:
-                await self.session.execute(insert(table), values)
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.models import Order, Product
@@ -33,6 +33,19 @@ async def tenants_with_open_orders(session: AsyncSession, idle_since: datetime) 
 
 
 class OrderRepository(TenantRepository):
+    async def reset(self) -> None:
+        """Every order and product, before `rebuild` derives them again."""
+        for table in (ORDERS, PRODUCTS):
+            await self.session.execute(delete(table).where(table.c.tenant_id == self.tenant_id))
+
+    async def order_ids_of(self, profile_id: uuid.UUID) -> list[str]:
+        rows = await self.session.scalars(
+            select(Order.order_id)
+            .where(Order.tenant_id == self.tenant_id, Order.profile_id == profile_id)
+            .order_by(Order.order_id)
+        )
+        return list(rows)
+
     async def counts_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(Order.status, func.count())

@@ -22,15 +22,8 @@ from sqlalchemy import (
 
 from journeyline.store.models import (
     AttributeChange,
-    CrmCompany,
-    CrmDeal,
-    CrmPerson,
-    GraphEdge,
-    GraphNode,
     Identity,
     IdentityConflict,
-    Order,
-    Product,
     Profile,
     ProfileMerge,
 )
@@ -344,22 +337,15 @@ class ProfileRepository(TenantRepository):
         return list((await self.session.scalars(statement)).all())
 
     async def delete_projections(self) -> None:
-        """Every row derived from the tenant's log (profiles, identities, lineage, merges,
-        conflicts, orders, products, the CRM), before `rebuild` derives them again. Events are
-        untouched."""
+        """Every identity row derived from the tenant's log (profiles, identities, lineage,
+        merges, conflicts), before `rebuild` derives them again; the other projections reset
+        themselves (ingest/projections). Events are untouched."""
         for model in (
             AttributeChange,
             IdentityConflict,
             ProfileMerge,
             Identity,
             Profile,
-            Order,
-            Product,
-            GraphEdge,
-            GraphNode,
-            CrmDeal,
-            CrmPerson,
-            CrmCompany,
         ):
             await self.session.execute(delete(model).where(model.tenant_id == self.tenant_id))
 
