@@ -34,10 +34,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import journeyline
-from bench import baselines, batch, merge, report, sync
+from bench import baselines, batch, budget, merge, report, sync
 from bench.databases import PG_SERVER, Kind
 
-SECTIONS = ("baselines", "sync", "batch", "merge")
+SECTIONS = ("baselines", "sync", "batch", "merge", "budget")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 
@@ -52,6 +52,7 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "workers": ("1,2", "1"),
     "merge_sizes": ("10,1000,10000", "10,100,500"),
     "merge_repeats": (3, 1),
+    "budget_events": (30_000, 2_000),
 }
 
 
@@ -100,6 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     size.add_argument("--merge-sizes", help="shadow history lengths (10,1000,10000 / 10,100,500)")
     size.add_argument("--merge-repeats", type=int, help="merges per size (3 / 1)")
     size.add_argument("--merge-chunk", type=int, default=1000, help="events per history chunk")
+    size.add_argument("--budget-events", type=int, help="events timed by step (30000 / 2000)")
     args = parser.parse_args(argv)
     for name, (normal, quick) in SIZES.items():
         if getattr(args, name) is None:
@@ -280,6 +282,25 @@ def run(
                     sizes=_ints(args.merge_sizes),
                     repeats=args.merge_repeats,
                     chunk=args.merge_chunk,
+                ),
+                errors,
+                database=kind,
+            )
+            for kind in args.databases
+        ]
+
+    if "budget" in sections:
+        results["budget"] = [
+            _attempt(
+                console,
+                f"write-path budget on {kind}",
+                partial(
+                    budget.measure,
+                    kind,
+                    workdir,
+                    events=args.budget_events,
+                    chunk=args.merge_chunk,
+                    seed=args.seed,
                 ),
                 errors,
                 database=kind,

@@ -152,6 +152,21 @@ def rows(results: dict[str, Any]) -> Iterator[Row]:
                 note=f"building the histories: chunks of {entry['history_chunk']:,} anonymous page events",
             )
 
+    for entry in results.get("budget", []):
+        db = entry.get("database", "?")
+        if "error" in entry:
+            yield _error_row("budget", db, entry)
+            continue
+        yield Row(
+            "budget",
+            f"{db}: pipeline.process, realistic events",
+            _rate(entry["events_per_s"], "ev/s"),
+            note=f"{entry['events']:,} events in chunks of {entry['chunk']:,} · "
+            f"{entry['us_per_event_total']:.0f} µs/event with parsing",
+        )
+        for step, micros in entry["us_per_event"].items():
+            yield Row("budget", f"{db}: {step}", f"{micros:.1f} µs/event")
+
 
 def table(results: dict[str, Any]) -> Table:
     out = Table(title="journeyline benchmarks", show_lines=False)
