@@ -22,12 +22,13 @@ from journeyline.graph.attribution import (
     Credit,
     Touch,
     attribute,
-    attribution_inputs,
+    conversions_of,
     eligible_touches,
     parse_model,
     touch_shares,
 )
-from journeyline.graph.build import GraphSnapshot, TouchFact, plan_chunk
+from journeyline.graph.build import TouchFact, plan_chunk
+from journeyline.graph.stages import Stage, StageRow
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 ALICE, BOB = uuid.UUID(int=1), uuid.UUID(int=2)
@@ -266,7 +267,80 @@ def test_the_result_does_not_depend_on_input_order(
     )
 
 
-# --- reading conversions from the graph ------------------------------------------------------
+# --- conversions from the stage rows --------------------------------------------------------
+
+
+def conversion_row(
+    customer: uuid.UUID,
+    at_day: float,
+    number: int,
+    *,
+    origin: uuid.UUID | None = None,
+    revenue: float | None = None,
+    stage: Stage = "conversion",
+) -> StageRow:
+    return StageRow(
+        profile_id=customer,
+        origin_profile_id=customer if origin is None else origin,
+        stage=stage,
+        event_id=uuid.UUID(int=number),
+        event_type="purchase_completed",
+        occurred_at=day(at_day),
+        revenue=revenue,
+        currency=None if revenue is None else "USD",
+    )
+
+
+def test_a_conversion_is_its_rows_customer_time_revenue_and_event() -> None:
+    rows = [conversion_row(ALICE, 2, 20, revenue=100.0)]
+    assert conversions_of(rows) == [Conversion(ALICE, day(2), 100.0, uuid.UUID(int=20))]
+
+
+def test_a_conversion_without_revenue_is_worth_nothing() -> None:
+    [conversion] = conversions_of([conversion_row(ALICE, 2, 20)])
+    assert conversion.revenue == 0.0
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [conversion_row(ALICE, 5, 1, origin=BOB), conversion_row(ALICE, 2, 20)],
+        [conversion_row(ALICE, 2, 20), conversion_row(ALICE, 5, 1, origin=BOB)],
+        [conversion_row(ALICE, 2, 30, origin=BOB), conversion_row(ALICE, 2, 20)],
+    ],
+)
+def test_a_merged_customer_converts_once_at_its_earliest_row(rows: list[StageRow]) -> None:
+    """Both sides of a merge converted: the earlier (then the lower event id) is the one."""
+    assert [(c.customer_id, c.event_id) for c in conversions_of(rows)] == [
+        (ALICE, uuid.UUID(int=20))
+    ]
+
+
+WINDOW_ROWS = [conversion_row(ALICE, 2, 20), conversion_row(BOB, 3, 30)]
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "customers"),
+    [
+        (None, None, {ALICE, BOB}),
+        (day(2), None, {ALICE, BOB}),
+        (day(2.5), None, {BOB}),
+        (None, day(3), {ALICE}),
+        (None, day(3.5), {ALICE, BOB}),
+        (day(2), day(3), {ALICE}),
+        (day(2.5), day(3), set()),
+    ],
+)
+def test_conversions_are_those_at_since_up_to_but_excluding_until(
+    since: datetime | None, until: datetime | None, customers: set[uuid.UUID]
+) -> None:
+    found = conversions_of(WINDOW_ROWS, since=since, until=until)
+    assert {c.customer_id for c in found} == customers
+
+
+def test_a_customer_who_converted_before_the_window_does_not_convert_in_it() -> None:
+    rows = [conversion_row(ALICE, 2, 20), conversion_row(ALICE, 5, 50, origin=BOB)]
+    assert conversions_of(rows, since=day(4)) == []
 
 
 def graph_fact(
@@ -275,7 +349,7 @@ def graph_fact(
     customer: uuid.UUID,
     *,
     campaign_id: str | None = None,
-    channel: str | None = None,
+    channel: str = "direct",
     amount: float | None = None,
 ) -> TouchFact:
     return TouchFact(
@@ -284,39 +358,50 @@ def graph_fact(
         event_type=event_type,
         occurred_at=day(number),
         received_at=day(number),
-        source="web" if amount is None else "stripe",
-        source_type="direct" if amount is None else "external",
         campaign_id=campaign_id,
         channel=channel,
         payload={} if amount is None else {"amount": amount},
     )
 
 
-def test_attribution_reads_conversions_and_touches_from_the_graph() -> None:
-    plan = plan_chunk(
-        uuid.UUID(int=0xA),
-        GraphSnapshot(),
-        [
-            graph_fact(1, "page_viewed", ALICE, campaign_id="spring", channel="email"),
-            graph_fact(2, "purchase_completed", ALICE, amount=100.0),
-            graph_fact(3, "purchase_completed", BOB, amount=50.0),
-            # A repeat purchase is retention, not a second conversion.
-            graph_fact(4, "purchase_completed", ALICE, amount=70.0),
-        ],
-    )
-    conversions, touches = attribution_inputs(plan.nodes.values(), plan.edges.values())
-    assert sorted(conversions, key=lambda c: c.occurred_at) == [
+PLANNED = plan_chunk(
+    {},
+    [
+        graph_fact(1, "page_viewed", ALICE, campaign_id="spring", channel="email"),
+        graph_fact(2, "purchase_completed", ALICE, channel="stripe", amount=100.0),
+        graph_fact(3, "purchase_completed", BOB, channel="stripe", amount=50.0),
+        # A repeat purchase is retention, not a second conversion.
+        graph_fact(4, "purchase_completed", ALICE, channel="stripe", amount=70.0),
+    ],
+)
+
+
+def rows_at(stage: Stage) -> list[StageRow]:
+    return [row for row in PLANNED.reached if row.stage == stage]
+
+
+def test_planned_conversions_are_each_customers_first_purchase() -> None:
+    assert sorted(conversions_of(rows_at("conversion")), key=lambda c: c.occurred_at) == [
         Conversion(ALICE, day(2), 100.0, uuid.UUID(int=2)),
         Conversion(BOB, day(3), 50.0, uuid.UUID(int=3)),
     ]
-    assert [t.event_id for t in touches[ALICE]] == [uuid.UUID(int=n) for n in (1, 2, 4)]
-    result = attribute(conversions, touches, "last_touch")
+
+
+def test_a_planned_repeat_purchase_is_a_retention() -> None:
+    assert conversions_of(rows_at("retention")) == [
+        Conversion(ALICE, day(4), 70.0, uuid.UUID(int=4))
+    ]
+
+
+def test_planned_conversions_credit_the_touches_before_them() -> None:
+    touches = {
+        ALICE: [
+            Touch(day(1), "spring", "email", uuid.UUID(int=1)),
+            Touch(day(2), None, "stripe", uuid.UUID(int=2)),
+            Touch(day(4), None, "stripe", uuid.UUID(int=4)),
+        ],
+        BOB: [Touch(day(3), None, "stripe", uuid.UUID(int=3))],
+    }
+    result = attribute(conversions_of(rows_at("conversion")), touches, "last_touch")
     assert result.campaigns == (Credit("spring", 1.0, 100.0), Credit(NO_CAMPAIGN, 1.0, 50.0))
     assert result.channels == (Credit("email", 1.0, 100.0), Credit(NO_CHANNEL, 1.0, 50.0))
-
-    retained, _ = attribution_inputs(plan.nodes.values(), plan.edges.values(), "retention")
-    assert [(c.customer_id, c.revenue) for c in retained] == [(ALICE, 70.0)]
-    windowed, _ = attribution_inputs(
-        plan.nodes.values(), plan.edges.values(), since=day(2.5), until=day(3)
-    )
-    assert windowed == []

@@ -1,62 +1,114 @@
-"""Deterministic ids and the plan's own bookkeeping (no I/O)."""
+"""The graph's deterministic ids and a plan's own bookkeeping (no I/O)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
-from journeyline.graph.plan import Edge, EdgeType, GraphPlan, Node, edge_id, node_id
+import pytest
+
+from journeyline.graph.plan import (
+    GraphPlan,
+    NodeType,
+    Resync,
+    SharedCount,
+    customer_node_id,
+    edge_id,
+    node_id,
+    stage_node_id,
+    touchpoint_node_id,
+)
+from journeyline.graph.stages import StageRow
 
 TENANT, OTHER_TENANT = uuid.UUID(int=0xA), uuid.UUID(int=0xB)
+PROFILE, EVENT = uuid.UUID(int=1), uuid.UUID(int=100)
 A, B = node_id(TENANT, "Stage", "awareness"), node_id(TENANT, "Stage", "interest")
+T0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
 
-def edge(edge_type: EdgeType = "AT_STAGE") -> Edge:
-    return Edge(edge_id(TENANT, edge_type, A, B), edge_type, A, B)
-
-
-def test_node_ids_are_deterministic_per_tenant_type_and_key() -> None:
+def test_node_ids_are_deterministic() -> None:
     assert node_id(TENANT, "Channel", "email") == node_id(TENANT, "Channel", "email")
-    assert node_id(TENANT, "Channel", "email") != node_id(OTHER_TENANT, "Channel", "email")
-    assert node_id(TENANT, "Channel", "email") != node_id(TENANT, "Campaign", "email")
 
 
-def test_edge_ids_depend_on_type_and_direction() -> None:
+@pytest.mark.parametrize(
+    ("tenant_id", "node_type", "key"),
+    [(OTHER_TENANT, "Channel", "email"), (TENANT, "Campaign", "email"), (TENANT, "Channel", "sms")],
+)
+def test_node_ids_differ_by_tenant_type_and_key(
+    tenant_id: uuid.UUID, node_type: NodeType, key: str
+) -> None:
+    assert node_id(tenant_id, node_type, key) != node_id(TENANT, "Channel", "email")
+
+
+def test_edge_ids_are_deterministic() -> None:
     assert edge_id(TENANT, "AT_STAGE", A, B) == edge_id(TENANT, "AT_STAGE", A, B)
-    assert edge_id(TENANT, "AT_STAGE", A, B) != edge_id(TENANT, "AT_STAGE", B, A)
-    assert edge_id(TENANT, "AT_STAGE", A, B) != edge_id(TENANT, "CONTRIBUTES_TO", A, B)
 
 
-def test_a_second_upsert_of_a_planned_node_merges_its_properties() -> None:
-    plan = GraphPlan()
-    plan.upsert_node(Node(A, "Stage", "awareness", "awareness", {"rank": 0, "name": "x"}))
-    plan.upsert_node(Node(A, "Stage", "awareness", "Awareness", {"name": "y"}))
-    assert plan.nodes[A] == Node(A, "Stage", "awareness", "Awareness", {"rank": 0, "name": "y"})
+@pytest.mark.parametrize(
+    "other",
+    [
+        edge_id(TENANT, "AT_STAGE", B, A),
+        edge_id(TENANT, "CONTRIBUTES_TO", A, B),
+        edge_id(OTHER_TENANT, "AT_STAGE", A, B),
+    ],
+)
+def test_edge_ids_differ_by_direction_type_and_tenant(other: uuid.UUID) -> None:
+    assert other != edge_id(TENANT, "AT_STAGE", A, B)
 
 
-def test_deleting_a_node_drops_its_planned_edges_and_replacements() -> None:
-    plan = GraphPlan()
-    plan.upsert_edge(edge())
-    plan.replace_edges_from("AT_STAGE", A)
-    plan.delete_node(A)
-    assert plan.edges == {}
-    assert plan.deleted_nodes == {A}
-    assert plan.replaced_sources == {"AT_STAGE": set()}
-    assert plan.planned_edges_at(B) == []
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (customer_node_id(TENANT, PROFILE), node_id(TENANT, "Customer", str(PROFILE))),
+        (touchpoint_node_id(TENANT, EVENT), node_id(TENANT, "Touchpoint", str(EVENT))),
+        (stage_node_id(TENANT, "conversion"), node_id(TENANT, "Stage", "conversion")),
+    ],
+)
+def test_typed_node_ids_are_node_ids_of_their_key(given: uuid.UUID, expected: uuid.UUID) -> None:
+    assert given == expected
 
 
-def test_an_upsert_undoes_a_planned_delete_and_a_withdrawal_only_forgets() -> None:
-    plan = GraphPlan()
-    planned = edge()
-    plan.delete_edge(planned.id)
-    plan.upsert_edge(planned)
-    assert (plan.edges, plan.deleted_edges) == ({planned.id: planned}, set())
-    plan.withdraw_edge(planned.id)
-    assert (plan.edges, plan.deleted_edges) == ({}, set())
+@pytest.mark.parametrize(
+    ("at", "name", "expected"),
+    [
+        (T0, None, SharedCount("Campaign", "spring", 2, T0, T0 + timedelta(hours=1), "Spring")),
+        (
+            T0 - timedelta(hours=1),
+            None,
+            SharedCount(
+                "Campaign", "spring", 2, T0 - timedelta(hours=1), T0 + timedelta(hours=1), "Spring"
+            ),
+        ),
+        (
+            T0 + timedelta(hours=2),
+            "Spring sale",
+            SharedCount("Campaign", "spring", 2, T0, T0 + timedelta(hours=2), "Spring sale"),
+        ),
+    ],
+)
+def test_adding_to_a_shared_count_counts_widens_the_seen_range_and_keeps_a_given_name(
+    at: datetime, name: str | None, expected: SharedCount
+) -> None:
+    count = SharedCount("Campaign", "spring", 1, T0, T0 + timedelta(hours=1), "Spring")
+    count.add(at, name)
+    assert count == expected
 
 
-def test_kept_edge_ids_are_the_planned_edges_of_a_type() -> None:
-    plan = GraphPlan()
-    at_stage, contributes = edge(), edge("CONTRIBUTES_TO")
-    plan.upsert_edge(at_stage)
-    plan.upsert_edge(contributes)
-    assert plan.kept_edge_ids("AT_STAGE") == {at_stage.id}
+def test_an_empty_plan_is_false() -> None:
+    assert not GraphPlan()
+
+
+ROW = StageRow(PROFILE, PROFILE, "awareness", EVENT, "page_viewed", T0)
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        GraphPlan(reached=[ROW]),
+        GraphPlan(moved={PROFILE: uuid.UUID(int=2)}),
+        GraphPlan(shared={("Channel", "direct"): SharedCount("Channel", "direct", 1, T0, T0)}),
+        GraphPlan(resyncs={EVENT: Resync(EVENT, 1, T0)}),
+    ],
+)
+def test_a_plan_with_anything_to_write_is_true(plan: GraphPlan) -> None:
+    assert plan

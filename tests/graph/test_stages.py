@@ -1,4 +1,5 @@
-"""Funnel stages: the event-type table, monotonic progression and replays (no I/O)."""
+"""Funnel stages: the event-type table, monotonic progression, a customer's current stage and
+the rows that moved it into each stage (no I/O)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from journeyline.graph.stages import (
     STAGE_BY_EVENT_TYPE,
     STAGE_RANK,
     STAGES,
-    Contribution,
     Stage,
-    TouchpointRecord,
+    StageRow,
+    contributors,
+    current_stage,
     later_stage,
     next_stage,
-    replay_stages,
     signalled_stage,
 )
 
 T0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
+ANN, BEN = uuid.UUID(int=1), uuid.UUID(int=2)
 PROPERTY = settings(max_examples=300, deadline=None, database=None)
 
 
@@ -129,33 +131,58 @@ def test_stage_never_moves_backwards(event_types: list[str]) -> None:
             stage = moved
 
 
-@PROPERTY
-@given(st.lists(EVENT_TYPES, max_size=30))
-def test_replay_contributes_once_per_stage_entered_in_order(event_types: list[str]) -> None:
-    records = [
-        TouchpointRecord(uuid.UUID(int=index), event_type, T0 + timedelta(minutes=index))
-        for index, event_type in enumerate(event_types)
-    ]
-    stage, contributions = replay_stages(reversed(records))
-    ranks = [STAGE_RANK[c.stage] for c in contributions]
-    assert ranks == sorted(set(ranks))
-    assert stage == (contributions[-1].stage if contributions else None)
-
-
-def test_replay_follows_event_id_order_not_the_given_order() -> None:
-    first, second = uuid.UUID(int=1), uuid.UUID(int=2)
-    records = [
-        TouchpointRecord(second, "purchase_completed", T0 + timedelta(hours=1)),
-        TouchpointRecord(first, "purchase_completed", T0),
-    ]
-    assert replay_stages(records) == (
-        "retention",
-        (
-            Contribution("conversion", first, T0),
-            Contribution("retention", second, T0 + timedelta(hours=1)),
-        ),
+def stage_row(stage: Stage, minutes: int = 0, event: int = 0, origin: uuid.UUID = ANN) -> StageRow:
+    return StageRow(
+        profile_id=ANN,
+        origin_profile_id=origin,
+        stage=stage,
+        event_id=uuid.UUID(int=100 + event),
+        event_type="x",
+        occurred_at=T0 + timedelta(minutes=minutes),
     )
 
 
-def test_replay_of_nothing_has_no_stage() -> None:
-    assert replay_stages([]) == (None, ())
+@pytest.mark.parametrize(
+    ("stages", "expected"),
+    [
+        ([], None),
+        (["awareness"], "awareness"),
+        (["conversion", "awareness"], "conversion"),
+        (["interest", "retention", "consideration"], "retention"),
+        (["interest", "interest"], "interest"),
+    ],
+)
+def test_current_stage_is_the_furthest_of_the_rows(
+    stages: list[Stage], expected: Stage | None
+) -> None:
+    assert current_stage(stage_row(stage) for stage in stages) == expected
+
+
+def test_contributors_name_one_row_per_stage_reached() -> None:
+    rows = [stage_row("awareness", 0, 1), stage_row("conversion", 5, 2)]
+    assert contributors(rows) == {"awareness": rows[0], "conversion": rows[1]}
+
+
+EARLY = stage_row("awareness", minutes=1, event=9, origin=BEN)
+LATE = stage_row("awareness", minutes=2, event=1)
+SAME_TIME_LOWER_ID = stage_row("awareness", minutes=1, event=3)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([EARLY, LATE], EARLY),
+        ([LATE, EARLY], EARLY),
+        ([EARLY, SAME_TIME_LOWER_ID], SAME_TIME_LOWER_ID),
+        ([SAME_TIME_LOWER_ID, EARLY], SAME_TIME_LOWER_ID),
+    ],
+)
+def test_the_earliest_row_of_a_stage_contributes_then_the_lower_event_id(
+    rows: list[StageRow], expected: StageRow
+) -> None:
+    """After a merge both sides may have entered a stage: the earlier touchpoint keeps it."""
+    assert contributors(rows) == {"awareness": expected}
+
+
+def test_no_rows_have_no_contributors() -> None:
+    assert contributors([]) == {}

@@ -1,197 +1,285 @@
-"""The graph persisted: a chunk written in a fixed number of statements, one chunk equal to its
-steps one at a time, redeliveries refreshing their touchpoint (against the real database)."""
+"""The graph's stored part against the real database: campaign and channel counters, re-sync
+counters and stage rows, each tenant's own."""
 
 from __future__ import annotations
 
-import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from journeyline.config import Settings
-from journeyline.graph import service as graph_service
-from journeyline.graph.build import MergeStep, TouchFact
-from journeyline.ingest import pipeline
-from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.store.db import Database, recorded_statements
-from journeyline.tenancy import service as tenancy
-from journeyline.tenancy.context import build_context
+from journeyline.graph.stages import STAGE_RANK, Stage
+from journeyline.ids import uuid7
+from journeyline.store.db import Database, Session
+from journeyline.store.repositories.graph import GraphRepository, SharedRecord, StageRecord
 
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
-EVENT_TYPES = (
-    "page_viewed",
-    "identified",
-    "product_added",
-    "purchase_completed",
-    "subscription_created",
-    "email_opened",
-    "something_else",
-)
+T = TypeVar("T")
+T0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
+SHADOW, SURVIVOR, OTHER = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
 
 
-def canonical(minute: int, event_type: str, **fields: Any) -> CanonicalEvent:
-    return CanonicalEvent(
-        event_type=event_type,
-        event_name=event_type,
-        source_type="direct",
-        source="web",
-        received_at=NOW,
-        occurred_at=NOW + timedelta(minutes=minute),
-        **fields,
-    )
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
 
 
-def collapsing_chunk(size: int, tag: str) -> list[CanonicalEvent]:
-    """Per person: a known customer, an anonymous visitor from a campaign, then the visitor
-    identified as the customer (a collapse in the middle of the chunk)."""
-    events: list[CanonicalEvent] = []
-    for i in range(size):
-        events += [
-            canonical(0, "page_viewed", email=f"{tag}{i}@x.io"),
-            canonical(
-                1,
-                "page_viewed",
-                anonymous_id=f"{tag}-anon-{i}",
-                campaign_id=f"camp-{i % 3}",
-                payload={"utm_medium": "cpc", "url": "https://shop.example/"},
-            ),
-            canonical(2, "product_added", email=f"{tag}{i}@x.io", anonymous_id=f"{tag}-anon-{i}"),
-        ]
-    return events
+async def on(
+    database: Database, tenant_id: uuid.UUID, work: Callable[[GraphRepository], Awaitable[T]]
+) -> T:
+    async def unit(session: Session) -> T:
+        return await work(GraphRepository(session, tenant_id))
+
+    return await database.run(unit)
 
 
-async def graph_statements(database: Database, settings: Settings, size: int) -> list[str]:
-    tag = f"q{size}-{uuid.uuid4().hex[:6]}"
-    created = await database.run(lambda session: tenancy.create_tenant(session, tag))
-    context = build_context(created.tenant_id, "secret", {}, settings)
-    events = collapsing_chunk(size, tag)
-    with recorded_statements(database) as statements:
-        await database.run(lambda session: pipeline.process(session, context, events, now=NOW))
-    async with database.read() as session:
-        view = await graph_service.intelligence(session, created.tenant_id, "summary", 1000)
-    assert view.stats.nodes["Customer"] == size
-    assert view.stats.nodes["Touchpoint"] == 3 * size
-    assert view.stats.stages["consideration"] == size
-    return [s for s in statements if "graph_nodes" in s or "graph_edges" in s]
+def shared_row(
+    key: str, touchpoints: int, first: int, last: int, name: str | None = None
+) -> dict[str, Any]:
+    return {
+        "type": "Campaign",
+        "key": key,
+        "name": name,
+        "touchpoints": touchpoints,
+        "first_seen_at": at(first),
+        "last_seen_at": at(last),
+    }
 
 
-async def test_a_chunk_writes_the_graph_in_a_fixed_number_of_statements(
-    database: Database, settings: Settings
+def stage_row(
+    profile_id: uuid.UUID, stage: Stage, number: int, origin: uuid.UUID | None = None
+) -> dict[str, Any]:
+    return {
+        "origin_profile_id": profile_id if origin is None else origin,
+        "stage": stage,
+        "profile_id": profile_id,
+        "rank": STAGE_RANK[stage],
+        "event_id": uuid.UUID(int=100 + number),
+        "event_type": "purchase_completed" if stage == "conversion" else "page_viewed",
+        "occurred_at": at(number),
+        "revenue": 10.0 if stage == "conversion" else None,
+        "currency": "USD" if stage == "conversion" else None,
+    }
+
+
+def owners(records: Sequence[StageRecord]) -> set[tuple[uuid.UUID, uuid.UUID, str]]:
+    """(profile, origin, stage) of each row."""
+    return {(r.profile_id, r.origin_profile_id, r.stage) for r in records}
+
+
+async def stages(database: Database, tenant_id: uuid.UUID) -> set[tuple[uuid.UUID, uuid.UUID, str]]:
+    return owners(await on(database, tenant_id, lambda r: r.stages_of([SHADOW, SURVIVOR, OTHER])))
+
+
+async def add_stages(
+    database: Database, tenant_id: uuid.UUID, rows: Sequence[dict[str, Any]]
 ) -> None:
-    one = await graph_statements(database, settings, 1)
-    many = await graph_statements(database, settings, 60)
-    # Rows go 500 to an INSERT: 60 people make about 700 edges, one INSERT more.
-    assert len(many) <= len(one) + 1
-    assert len(one) <= 16
+    await on(database, tenant_id, lambda r: r.add_stages(rows))
 
 
-async def save(database: Database, tenant_id: uuid.UUID, steps: Sequence[Any]) -> None:
-    await database.run(lambda session: graph_service.project(session, tenant_id, steps))
+async def count_shared(
+    database: Database, tenant_id: uuid.UUID, rows: Sequence[dict[str, Any]]
+) -> None:
+    await on(database, tenant_id, lambda r: r.count_shared(rows))
 
 
-async def normalized(database: Database, tenant_id: uuid.UUID) -> Any:
-    """The graph with node ids replaced by (type, key), so two tenants' graphs compare."""
-    async with database.read() as session:
-        view = await graph_service.intelligence(session, tenant_id, "full", 10_000)
-    names = {node.id: (node.type, node.key) for node in view.nodes}
-    nodes = sorted(
-        (node.type, node.key, node.label, sorted(node.properties.items())) for node in view.nodes
-    )
-    edges = sorted(
-        (edge.type, names[edge.source], names[edge.target], sorted(edge.properties.items()))
-        for edge in view.edges
-    )
-    return nodes, edges, view.stats
+# --- campaign and channel counters -----------------------------------------------------------
 
 
-def random_steps(seed: int, length: int) -> list[TouchFact | MergeStep]:
-    """Events of surviving profiles and merges between them, as identity resolution makes."""
-    rng = random.Random(seed)
-    alive = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(5)]
-    steps: list[TouchFact | MergeStep] = []
-    for i in range(length):
-        if len(alive) > 1 and rng.random() < 0.12:
-            shadow, target = rng.sample(alive, 2)
-            alive.remove(shadow)
-            steps.append(MergeStep(shadow, target))
-            continue
-        event_type = rng.choice(EVENT_TYPES)
-        steps.append(
-            TouchFact(
-                event_id=uuid.UUID(int=(i + 1) << 80 | rng.getrandbits(64)),
-                profile_id=rng.choice(alive),
-                event_type=event_type,
-                occurred_at=NOW + timedelta(minutes=rng.randrange(0, 600)),
-                received_at=NOW + timedelta(minutes=i),
-                source="web",
-                source_type="direct",
-                campaign_id=rng.choice([None, "a", "b"]),
-                utm_medium=rng.choice([None, "cpc", "email"]),
-                payload={"total": 10} if event_type == "purchase_completed" else {},
-            )
-        )
-    return steps
-
-
-async def test_one_chunk_writes_what_its_steps_write_one_at_a_time(database: Database) -> None:
-    for seed in range(4):
-        steps = random_steps(seed, 40)
-        chunked, stepped = uuid.uuid4(), uuid.uuid4()
-        await save(database, chunked, steps)
-        for step in steps:
-            await save(database, stepped, [step])
-        assert await normalized(database, chunked) == await normalized(database, stepped), seed
-
-
-async def test_a_redelivery_refreshes_its_touchpoint_and_nothing_else(database: Database) -> None:
-    tenant_id, profile_id = uuid.uuid4(), uuid.uuid4()
-    purchase = TouchFact(
-        event_id=uuid.uuid4(),
-        profile_id=profile_id,
-        event_type="purchase_completed",
-        occurred_at=NOW,
-        received_at=NOW,
-        source="web",
-        source_type="direct",
-        payload={"total": 12},
-    )
-    await save(database, tenant_id, [purchase])
-    _, edges_before, stats_before = await normalized(database, tenant_id)
-    later = NOW + timedelta(hours=1)
-    await save(database, tenant_id, [TouchFact(**{**_fields(purchase), "received_at": later})])
-    # A delivery that arrives late counts, but does not move `last_synced_at` back.
-    await save(database, tenant_id, [TouchFact(**{**_fields(purchase), "received_at": NOW})])
-    nodes, edges, stats = await normalized(database, tenant_id)
-    assert (edges, stats) == (edges_before, stats_before)
-    [touchpoint] = [properties for kind, _, _, properties in nodes if kind == "Touchpoint"]
-    found = dict(touchpoint)
-    assert found["sync_count"] == 3
-    assert found["first_synced_at"] == NOW.isoformat()
-    assert found["last_synced_at"] == later.isoformat()
-    assert stats.stages["conversion"] == 1
-
-
-async def test_an_event_and_its_redelivery_in_one_chunk_make_one_touchpoint(
+async def test_count_shared_adds_touchpoints_and_keeps_the_first_and_last_seen(
     database: Database,
 ) -> None:
-    tenant_id = uuid.uuid4()
-    view = TouchFact(
-        event_id=uuid.uuid4(),
-        profile_id=uuid.uuid4(),
-        event_type="page_viewed",
-        occurred_at=NOW,
-        received_at=NOW,
-        source="web",
-        source_type="direct",
+    tenant = uuid7()
+    await on(database, tenant, lambda r: r.count_shared([shared_row("spring", 2, 10, 20)]))
+    await on(database, tenant, lambda r: r.count_shared([shared_row("spring", 3, 5, 15)]))
+    await on(database, tenant, lambda r: r.count_shared([shared_row("spring", 1, 12, 30)]))
+    assert await on(database, tenant, lambda r: r.shared_nodes()) == [
+        SharedRecord("Campaign", "spring", None, 6, at(5), at(30))
+    ]
+
+
+async def test_count_shared_takes_a_given_name_and_keeps_it_when_none_is_given(
+    database: Database,
+) -> None:
+    tenant = uuid7()
+    for name in ("Spring", None, "Spring sale", None):
+        await count_shared(database, tenant, [shared_row("spring", 1, 0, 0, name)])
+    [record] = await on(database, tenant, lambda r: r.shared_nodes())
+    assert record.name == "Spring sale"
+
+
+async def test_count_shared_keeps_one_counter_per_type_and_key(database: Database) -> None:
+    tenant = uuid7()
+    rows = [
+        shared_row("spring", 1, 0, 0),
+        {**shared_row("spring", 2, 0, 0), "type": "Channel"},
+        shared_row("fall", 3, 0, 0),
+    ]
+    await on(database, tenant, lambda r: r.count_shared(rows))
+    found = await on(database, tenant, lambda r: r.shared_nodes())
+    assert [(s.type, s.key, s.touchpoints) for s in found] == [
+        ("Campaign", "fall", 3),
+        ("Campaign", "spring", 1),
+        ("Channel", "spring", 2),
+    ]
+
+
+# --- re-sync counters ------------------------------------------------------------------------
+
+
+async def test_count_resyncs_adds_redeliveries_and_keeps_the_latest_sync(
+    database: Database,
+) -> None:
+    tenant, event = uuid7(), uuid7()
+    first = {"event_id": event, "redeliveries": 2, "last_synced_at": at(30)}
+    late = {"event_id": event, "redeliveries": 1, "last_synced_at": at(10)}
+    await on(database, tenant, lambda r: r.count_resyncs([first]))
+    await on(database, tenant, lambda r: r.count_resyncs([late]))
+    assert await on(database, tenant, lambda r: r.resyncs_of([event])) == {event: (3, at(30))}
+
+
+# --- stage rows ------------------------------------------------------------------------------
+
+
+async def test_move_stages_gives_the_survivor_the_rows_keeping_their_origin(
+    database: Database,
+) -> None:
+    tenant = uuid7()
+    await add_stages(
+        database,
+        tenant,
+        [stage_row(SHADOW, "awareness", 1), stage_row(SURVIVOR, "conversion", 2)],
     )
-    again = TouchFact(**{**_fields(view), "received_at": NOW + timedelta(seconds=5)})
-    await save(database, tenant_id, [view, again])
-    nodes, edges, _ = await normalized(database, tenant_id)
-    [touchpoint] = [dict(properties) for kind, _, _, properties in nodes if kind == "Touchpoint"]
-    assert touchpoint["sync_count"] == 2
-    assert len([edge for edge in edges if edge[0] == "HAS_TOUCHPOINT"]) == 1
+    await on(database, tenant, lambda r: r.move_stages({SHADOW: SURVIVOR}))
+    assert await stages(database, tenant) == {
+        (SURVIVOR, SHADOW, "awareness"),
+        (SURVIVOR, SURVIVOR, "conversion"),
+    }
 
 
-def _fields(fact: TouchFact) -> dict[str, Any]:
-    return {name: getattr(fact, name) for name in TouchFact.__slots__}
+async def test_return_stages_gives_back_only_the_rows_of_the_restored_family(
+    database: Database,
+) -> None:
+    tenant = uuid7()
+    await add_stages(
+        database,
+        tenant,
+        [
+            stage_row(SURVIVOR, "awareness", 1, origin=SHADOW),
+            stage_row(SURVIVOR, "interest", 2, origin=OTHER),
+            stage_row(SURVIVOR, "conversion", 3),
+        ],
+    )
+    await on(database, tenant, lambda r: r.return_stages(SURVIVOR, SHADOW, [SHADOW]))
+    assert await stages(database, tenant) == {
+        (SHADOW, SHADOW, "awareness"),
+        (SURVIVOR, OTHER, "interest"),
+        (SURVIVOR, SURVIVOR, "conversion"),
+    }
+
+
+async def test_stage_rows_read_back_as_written(database: Database) -> None:
+    tenant = uuid7()
+    await add_stages(database, tenant, [stage_row(SURVIVOR, "conversion", 4)])
+    assert await on(database, tenant, lambda r: r.stages_at("conversion")) == [
+        StageRecord(
+            SURVIVOR,
+            SURVIVOR,
+            "conversion",
+            uuid.UUID(int=104),
+            "purchase_completed",
+            at(4),
+            10.0,
+            "USD",
+        )
+    ]
+
+
+async def test_stage_counts_take_each_customers_furthest_stage(database: Database) -> None:
+    tenant = uuid7()
+    await add_stages(
+        database,
+        tenant,
+        [
+            stage_row(SURVIVOR, "awareness", 1),
+            stage_row(SURVIVOR, "conversion", 2),
+            stage_row(SURVIVOR, "awareness", 3, origin=SHADOW),
+            stage_row(OTHER, "awareness", 4),
+        ],
+    )
+    assert await on(database, tenant, _counts) == ({0: 1, 3: 1}, 3, {"awareness", "conversion"})
+
+
+async def _counts(repo: GraphRepository) -> tuple[dict[int, int], int, set[str]]:
+    return (
+        await repo.current_stage_counts(),
+        await repo.contribution_count(),
+        set(await repo.reached_stages()),
+    )
+
+
+# --- rebuild ---------------------------------------------------------------------------------
+
+
+async def _reset_and_read(
+    repo: GraphRepository, event: uuid.UUID
+) -> tuple[list[StageRecord], list[SharedRecord], dict[uuid.UUID, tuple[int, datetime]]]:
+    await repo.reset()
+    return (
+        await repo.stages_of([SURVIVOR]),
+        await repo.shared_nodes(),
+        await repo.resyncs_of([event]),
+    )
+
+
+async def test_reset_clears_stages_and_counters_but_keeps_the_resyncs(database: Database) -> None:
+    tenant, event = uuid7(), uuid7()
+    await add_stages(database, tenant, [stage_row(SURVIVOR, "awareness", 1)])
+    await on(database, tenant, lambda r: r.count_shared([shared_row("spring", 1, 0, 0)]))
+    resync = {"event_id": event, "redeliveries": 1, "last_synced_at": at(5)}
+    await on(database, tenant, lambda r: r.count_resyncs([resync]))
+    assert await on(database, tenant, lambda r: _reset_and_read(r, event)) == (
+        [],
+        [],
+        {event: (1, at(5))},
+    )
+
+
+# --- tenants ---------------------------------------------------------------------------------
+
+
+async def test_another_tenants_stage_rows_are_not_seen(database: Database) -> None:
+    ours, theirs = uuid7(), uuid7()
+    await add_stages(database, theirs, [stage_row(SURVIVOR, "awareness", 1)])
+    assert await stages(database, ours) == set()
+    assert await on(database, ours, lambda r: r.stages_at("awareness")) == []
+
+
+async def test_moves_and_returns_leave_another_tenants_rows_untouched(database: Database) -> None:
+    ours, theirs = uuid7(), uuid7()
+    rows = [stage_row(SHADOW, "awareness", 1), stage_row(SURVIVOR, "interest", 2, origin=OTHER)]
+    await add_stages(database, ours, rows)
+    await add_stages(database, theirs, rows)
+    await on(database, ours, lambda r: r.move_stages({SHADOW: SURVIVOR}))
+    await on(database, ours, lambda r: r.return_stages(SURVIVOR, OTHER, [OTHER]))
+    assert await stages(database, theirs) == {
+        (SHADOW, SHADOW, "awareness"),
+        (SURVIVOR, OTHER, "interest"),
+    }
+
+
+async def test_counters_are_per_tenant(database: Database) -> None:
+    ours, theirs, event = uuid7(), uuid7(), uuid7()
+    resync = {"event_id": event, "redeliveries": 1, "last_synced_at": at(5)}
+    for tenant in (ours, theirs):
+        await on(database, tenant, lambda r: r.count_shared([shared_row("spring", 2, 0, 0)]))
+        await on(database, tenant, lambda r: r.count_resyncs([resync]))
+    assert [s.touchpoints for s in await on(database, ours, lambda r: r.shared_nodes())] == [2]
+    assert await on(database, ours, lambda r: r.all_resyncs()) == {event: (1, at(5))}
+
+
+async def test_reset_leaves_another_tenants_rows(database: Database) -> None:
+    ours, theirs = uuid7(), uuid7()
+    await add_stages(database, theirs, [stage_row(SURVIVOR, "awareness", 1)])
+    await on(database, theirs, lambda r: r.count_shared([shared_row("spring", 1, 0, 0)]))
+    await on(database, ours, lambda r: r.reset())
+    assert await stages(database, theirs) == {(SURVIVOR, SURVIVOR, "awareness")}
+    assert len(await on(database, theirs, lambda r: r.shared_nodes())) == 1

@@ -66,7 +66,11 @@ def event_marketing(
     referrer, the page and the source."""
     context = read_marketing_context(payload)
     campaign = campaign_id if campaign_id is not None else context.utm_campaign
-    campaign = (campaign.strip() or None) if campaign is not None else None
+    # Cut, then trim: a cut may end on a space, which a rebuild (reading the column back as the
+    # campaign id) would trim into another key.
+    campaign = (
+        (campaign.strip()[:CAMPAIGN_LENGTH].strip() or None) if campaign is not None else None
+    )
     derived = derive_channel(
         channel=channel,
         utm_medium=context.utm_medium,
@@ -75,9 +79,27 @@ def event_marketing(
         source=source,
         source_type=source_type,
     )
-    return Marketing(
-        campaign[:CAMPAIGN_LENGTH] if campaign is not None else None, derived[:CHANNEL_LENGTH]
-    )
+    return Marketing(campaign, _settled_channel(derived, source, source_type))
+
+
+def _settled_channel(channel: str, source: str, source_type: str) -> str:
+    """The stored channel is read back as an explicit one by `rebuild`, so it must be a fixed
+    point of derivation: cut to the column, derived again as explicit until it stays (a source
+    named like a medium, `newsletter`, settles on `email`; a cut ending on `_` loses it)."""
+    for _ in range(4):
+        cut = channel[:CHANNEL_LENGTH]
+        again = derive_channel(
+            channel=cut,
+            utm_medium=None,
+            referrer=None,
+            page_url=None,
+            source=source,
+            source_type=source_type,
+        )
+        if again == cut:
+            return cut
+        channel = again
+    return channel[:CHANNEL_LENGTH]
 
 
 def revenue_of(event_type: str, payload: Mapping[str, object]) -> float | None:
