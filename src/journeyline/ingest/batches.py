@@ -174,6 +174,7 @@ async def _run_chunk(
         running.items[start:stop],
         parse,
         settings.limits.max_event_bytes,
+        max_depth=settings.limits.max_json_depth,
         is_list=True,
         offset=start,
     )
