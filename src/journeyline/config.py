@@ -24,7 +24,7 @@ class LimitSettings(BaseModel):
     # A provider delivery (a large Shopify order runs to hundreds of KB).
     max_webhook_bytes: int = 2 * 1024 * 1024
     # Nesting an event or a delivery may have; at most 200, since storing an event wraps it a
-    # few levels deeper and the JSON encoders stop at 254 (decision 37).
+    # few levels deeper and the JSON encoders stop at 254 (decision 39).
     max_json_depth: int = Field(default=DEFAULT_MAX_JSON_DEPTH, ge=1, le=200)
 
 

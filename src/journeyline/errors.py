@@ -77,7 +77,7 @@ class InvalidPayload(JourneylineError):
 
 
 class TooDeep(InvalidPayload):
-    """JSON nested deeper than `limits.max_json_depth` (decision 37)."""
+    """JSON nested deeper than `limits.max_json_depth` (decision 39)."""
 
     code = "too_deep"
 

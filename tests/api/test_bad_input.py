@@ -216,7 +216,7 @@ async def test_unknown_key_is_401(
     assert_error_shape(response, 401)
 
 
-# --- JSON nested too deep, and text no database may store (decision 37) -----------------------
+# --- JSON nested too deep, and text no database may store (decision 39) -----------------------
 
 DEPTHS = [255, 1023, 10_000, 100_000]
 DEEP = "@deep@"

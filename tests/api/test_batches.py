@@ -239,7 +239,7 @@ async def test_a_batch_writes_only_into_its_own_tenant(
     assert theirs.json()["data"] == []
 
 
-# --- one bad event among many: too deep, NUL, lone surrogates (decision 37) -------------------
+# --- one bad event among many: too deep, NUL, lone surrogates (decision 39) -------------------
 
 BAD = "\x00\ud800"  # NUL and a lone surrogate: PostgreSQL refused the first with a 500
 STORED = "\ufffd\ufffd"

@@ -401,7 +401,7 @@ async def test_every_captured_delivery_is_answered_and_recorded(
     assert (row["verified"], row["outcome"]) == (True, response.json()["status"])
 
 
-# --- nested too deep, and text no database may store (decision 37) ----------------------------
+# --- nested too deep, and text no database may store (decision 39) ----------------------------
 
 DEEP_DELIVERIES = {
     "stripe": (

@@ -1,5 +1,5 @@
 """URL text as it enters: a NUL in the path or the query string becomes U+FFFD before any route
-reads it, the rule ingest/documents.py applies to JSON (decision 37). PostgreSQL refuses NUL in
+reads it, the rule ingest/documents.py applies to JSON (decision 39). PostgreSQL refuses NUL in
 TEXT, so `/v1/orders/a%00b` or `?external_id=%00` answered 500 there and nothing on SQLite.
 Percent-decoding already turns broken UTF-8, surrogates included, into U+FFFD."""
 

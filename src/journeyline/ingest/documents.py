@@ -1,7 +1,7 @@
 """Untrusted JSON documents as they enter journeyline: decoded within a nesting bound, with every
 string storable on SQLite and PostgreSQL alike, and measured against the configured depth.
 
-Every request body, provider delivery and import line is decoded here (decision 37), so what
+Every request body, provider delivery and import line is decoded here (decision 39), so what
 reaches the pipeline can always be encoded again (orjson stops at 254 levels, the standard
 library's json at Python's recursion limit) and written (PostgreSQL's TEXT and JSONB refuse
 U+0000, JSONB an unpaired surrogate). NUL and lone surrogates become U+FFFD, on both databases,
