@@ -32,6 +32,7 @@ from journeyline.api import (
 from journeyline.api.cors import PublicCors
 from journeyline.api.handlers import install_error_handlers
 from journeyline.api.state import AppState
+from journeyline.api.urls import StorableUrls
 from journeyline.config import Settings, get_settings
 from journeyline.ingest.batches import JobQueue
 from journeyline.ingest.group_commit import GroupCommitter
@@ -156,4 +157,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(web_routes.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
     app.add_middleware(PublicCors, public_paths=public)
+    app.add_middleware(StorableUrls)
     return app

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./journeyline.db"
+# How deeply an event's (or a delivery's) JSON may nest: real payloads stay under ten levels.
+DEFAULT_MAX_JSON_DEPTH = 64
 
 
 class LimitSettings(BaseModel):
@@ -21,6 +23,9 @@ class LimitSettings(BaseModel):
     max_batch_bytes: int = 16 * 1024 * 1024
     # A provider delivery (a large Shopify order runs to hundreds of KB).
     max_webhook_bytes: int = 2 * 1024 * 1024
+    # Nesting an event or a delivery may have; at most 200, since storing an event wraps it a
+    # few levels deeper and the JSON encoders stop at 254 (decision 39).
+    max_json_depth: int = Field(default=DEFAULT_MAX_JSON_DEPTH, ge=1, le=200)
 
 
 class IdentitySettings(BaseModel):

@@ -58,6 +58,13 @@ class RejectedMessage(JourneylineError):
     status_code = 400
     code = "invalid_message"
 
+    @classmethod
+    def refusing(cls, cause: JourneylineError) -> RejectedMessage:
+        """Segment's 400 for `cause`, which keeps its own stable code (`too_deep`, …)."""
+        rejected = cls(cause.message, field=cause.field, index=cause.index)
+        rejected.code = cause.code
+        return rejected
+
 
 class PayloadTooLarge(JourneylineError):
     status_code = 413
@@ -67,6 +74,12 @@ class PayloadTooLarge(JourneylineError):
 class InvalidPayload(JourneylineError):
     status_code = 422
     code = "invalid_payload"
+
+
+class TooDeep(InvalidPayload):
+    """JSON nested deeper than `limits.max_json_depth` (decision 39)."""
+
+    code = "too_deep"
 
 
 class StorageUnavailable(JourneylineError):

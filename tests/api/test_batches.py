@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -130,24 +131,25 @@ async def test_a_stream_sent_as_a_batch_equals_it_sent_one_request_at_a_time(
     for event in stream:
         response = await client.post("/ingest", json=event, headers=single.secret)
         assert response.status_code == 200, response.text
+    assert await state_of(client, batched) == await state_of(client, single)
 
-    async def state_of(tenant: TenantKeys) -> list[tuple[Any, ...]]:
-        listed = await client.get("/v1/profiles", params={"limit": 500}, headers=tenant.secret)
-        profiles = listed.json()["data"]
-        return sorted(
-            (
-                orjson.dumps(p["attributes"], option=orjson.OPT_SORT_KEYS),
-                orjson.dumps(
-                    sorted((i["kind"], i["value"]) for i in p["identities"]),
-                ),
-                len(p["merged_from"]),
-                p["status"],
-                p["event_count"],
-            )
-            for p in profiles
+
+async def state_of(client: httpx.AsyncClient, tenant: TenantKeys) -> list[tuple[Any, ...]]:
+    """Every profile of the tenant, as the batch/one-by-one equivalence compares them."""
+    listed = await client.get("/v1/profiles", params={"limit": 500}, headers=tenant.secret)
+    profiles = listed.json()["data"]
+    return sorted(
+        (
+            orjson.dumps(p["attributes"], option=orjson.OPT_SORT_KEYS),
+            orjson.dumps(
+                sorted((i["kind"], i["value"]) for i in p["identities"]),
+            ),
+            len(p["merged_from"]),
+            p["status"],
+            p["event_count"],
         )
-
-    assert await state_of(batched) == await state_of(single)
+        for p in profiles
+    )
 
 
 async def test_an_unknown_or_foreign_job_is_404(
@@ -235,3 +237,97 @@ async def test_a_batch_writes_only_into_its_own_tenant(
         "/v1/profiles", params={"email": "mine@x.io"}, headers=other_tenant.secret
     )
     assert theirs.json()["data"] == []
+
+
+# --- one bad event among many: too deep, NUL, lone surrogates (decision 39) -------------------
+
+BAD = "\x00\ud800"  # NUL and a lone surrogate: PostgreSQL refused the first with a 500
+STORED = "\ufffd\ufffd"
+DEEP = "@deep@"
+
+
+def unstorable(i: int) -> dict[str, Any]:
+    return {
+        "event_type": "track",
+        "event_name": f"Probe{BAD}",
+        "identity": f"nul{i}@x.io",
+        "anonymous_id": f"anon{BAD}{i}",
+        "payload": {f"key{BAD}": f"value{BAD}", "low": "\udc00", "nested": [{BAD: i}]},
+    }
+
+
+@pytest.mark.parametrize("levels", [255, 1023, 10_000])
+async def test_one_too_deep_event_among_many_fails_alone_and_unstorable_text_is_stored(
+    client: httpx.AsyncClient, app_state: AppState, tenant: TenantKeys, levels: int
+) -> None:
+    """1,500 events in two chunks of the worker (1,000 each): the too-deep one is listed by
+    its index, the ones with NUL and lone surrogates are stored with U+FFFD, the job completes."""
+    events: list[dict[str, Any]] = [track(i) for i in range(1500)]
+    events[3] = unstorable(3)
+    events[999] = unstorable(999)
+    events[1200] = {**track(1200), "payload": {"deep": DEEP}}
+    body = json.dumps({"events": events}).encode()
+    body = body.replace(b'"' + DEEP.encode() + b'"', b"[" * levels + b"]" * levels)
+    response = await client.post(
+        "/tenant/ingest/batch",
+        content=body,
+        headers={**tenant.secret, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 202, response.text
+    status = await finished(client, app_state, tenant, response.json()["job_id"])
+    assert (status["status"], status["total"], status["processed"]) == ("completed", 1500, 1500)
+    assert (status["stored"], status["failed"]) == (1499, 1)
+    [error] = status["errors"]
+    assert (error["index"], error["code"]) == (1200, "too_deep")
+    for i in (3, 999):
+        found = await client.get(
+            "/v1/profiles", params={"email": f"nul{i}@x.io"}, headers=tenant.secret
+        )
+        [profile] = found.json()["data"]
+        listed = await client.get(f"/v1/profiles/{profile['id']}/events", headers=tenant.secret)
+        [event] = listed.json()["data"]
+        assert event["event_name"] == f"Probe{STORED}"
+        assert event["anonymous_id"] == f"anon{STORED}{i}"
+        assert event["payload"] == {
+            f"key{STORED}": f"value{STORED}",
+            "low": "\ufffd",
+            "nested": [{STORED: i}],
+        }
+        assert {"kind": "anonymous_id", "value": f"anon{STORED}{i}"} in profile["identities"]
+
+
+async def test_unstorable_text_sent_as_a_batch_equals_it_sent_one_request_at_a_time(
+    client: httpx.AsyncClient, app_state: AppState
+) -> None:
+    """The replacement happens where JSON enters, identically for both paths and databases."""
+    stream = [
+        {
+            **unstorable(i),
+            "event_type": "identify" if i % 2 else "track",
+            "identity": f"crm{BAD}{i % 3}",
+            "anonymous_id": f"anon{BAD}{i % 5}",
+            "timestamp": f"2026-11-01T00:{i:02d}:00Z",
+        }
+        for i in range(24)
+    ]
+    batched = await make_tenant(client, "batched")
+    single = await make_tenant(client, "single")
+    response = await client.post(
+        "/tenant/ingest/batch",
+        content=json.dumps({"events": stream}).encode(),
+        headers={**batched.secret, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 202, response.text
+    status = await finished(client, app_state, batched, response.json()["job_id"])
+    assert (status["status"], status["failed"], status["errors"]) == ("completed", 0, [])
+    for event in stream:
+        one = await client.post(
+            "/ingest",
+            content=json.dumps(event).encode(),
+            headers={**single.secret, "Content-Type": "application/json"},
+        )
+        assert one.status_code == 200, one.text
+    state = await state_of(client, single)
+    assert state == await state_of(client, batched)
+    identities = b"".join(identities for _, identities, *_ in state)
+    assert f"crm{STORED}1".encode() in identities

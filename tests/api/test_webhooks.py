@@ -11,6 +11,9 @@ import httpx
 import orjson
 import pytest
 
+from journeyline.store.db import Database
+from journeyline.store.models import Event
+from journeyline.store.repositories.webhooks import WebhookRepository
 from tests.conftest import TenantKeys
 from tests.webhooks.signing import (
     FIXTURES,
@@ -396,3 +399,88 @@ async def test_every_captured_delivery_is_answered_and_recorded(
     assert response.json()["status"] in {"accepted", "ignored"}
     [row] = await deliveries(client, tenant, connection_id=made["id"])
     assert (row["verified"], row["outcome"]) == (True, response.json()["status"])
+
+
+# --- nested too deep, and text no database may store (decision 39) ----------------------------
+
+DEEP_DELIVERIES = {
+    "stripe": (
+        b'{"id": "evt_deep", "type": "checkout.session.completed", "data": {"object": ',
+        b"}}",
+    ),
+    "shopify": (b'{"id": 99, "email": "deep@x.io", "line_items": ', b"}"),
+    "typeform": (b'{"event_id": "deep", "event_type": "form_response", "form_response": ', b"}"),
+    "hotmart": (b'{"id": "deep", "event": "PURCHASE_APPROVED", "data": ', b"}"),
+}
+
+
+async def stored_delivery(database: Database, tenant: TenantKeys, delivery_id: str) -> Any:
+    async with database.read() as session:
+        return await WebhookRepository(session, uuid.UUID(tenant.tenant_id)).get_delivery(
+            uuid.UUID(delivery_id)
+        )
+
+
+@pytest.mark.parametrize("levels", [255, 1023, 10_000, 100_000])
+@pytest.mark.parametrize("provider", sorted(DEEP_DELIVERIES))
+async def test_a_signed_delivery_nested_too_deep_is_recorded_with_its_body_and_422(
+    client: httpx.AsyncClient,
+    database: Database,
+    tenant: TenantKeys,
+    provider: str,
+    levels: int,
+) -> None:
+    """DESIGN §7: every delivery is on record with its raw body. One too deep to process is
+    `invalid` (the reason says why), answered 422 `too_deep`, never a 500, and replayable."""
+    made = await connect(client, tenant, provider, SECRETS[provider])
+    before, after = DEEP_DELIVERIES[provider]
+    body = before + b"[" * levels + b"]" * levels + after
+    response = await client.post(
+        made["url"], content=body, headers=_signed(provider, "orders_paid.json", body)
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "too_deep"
+    [row] = await deliveries(client, tenant, connection_id=made["id"])
+    assert (row["verified"], row["outcome"], row["event_ids"]) == (True, "invalid", [])
+    assert "deeper than 64 levels" in row["reason"]
+    assert row["id"] == error["delivery_id"]
+    stored = await stored_delivery(database, tenant, row["id"])
+    assert stored.body == body
+    assert stored.errors[0]["code"] == "too_deep"
+    replayed = await client.post(
+        f"/v1/webhook-deliveries/{row['id']}/replay", headers=tenant.secret
+    )
+    assert replayed.status_code == 422, replayed.text
+    assert replayed.json()["error"]["code"] == "too_deep"
+
+
+# Where each fixture's mapped object opens: a key and a value with NUL and lone surrogates go
+# right inside it.
+UNSTORABLE_AT = {
+    ("stripe", "checkout.session.completed.json"): b'"object": {',
+    ("shopify", "orders_paid.json"): b"{",
+    ("typeform", "form_response__typeform_docs_example_2018.json"): b'"form_response": {',
+    ("hotmart", "purchase_approved__real_anonymized_1.json"): b'"data": {',
+}
+UNSTORABLE_MEMBER = b'"probe\\u0000\\ud800": "v\\u0000\\udc00", '
+
+
+@pytest.mark.parametrize(("provider", "name"), sorted(UNSTORABLE_AT))
+async def test_a_delivery_with_nul_and_lone_surrogates_is_stored_with_the_replacement_character(
+    client: httpx.AsyncClient, database: Database, tenant: TenantKeys, provider: str, name: str
+) -> None:
+    made = await connect(client, tenant, provider, SECRETS[provider])
+    opening = UNSTORABLE_AT[(provider, name)]
+    body = fixture(provider, name).replace(opening, opening + UNSTORABLE_MEMBER, 1)
+    response = await client.post(made["url"], content=body, headers=_signed(provider, name, body))
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "accepted"
+    [event_id] = response.json()["event_ids"][:1]
+    stored = await stored_delivery(database, tenant, response.json()["delivery_id"])
+    assert stored.body == body
+    async with database.read() as session:
+        event = await session.get(Event, (uuid.UUID(tenant.tenant_id), uuid.UUID(event_id)))
+    assert event is not None
+    kept = orjson.dumps([event.payload, event.raw_payload]).decode()
+    assert '"probe\ufffd\ufffd":"v\ufffd\ufffd"' in kept

@@ -181,3 +181,35 @@ async def test_a_job_that_keeps_killing_its_workers_is_failed(
     assert job.status == "failed"
     assert job.body is not None  # kept: a failed job's events are not in the log
     assert await stored_events(database, context) == 0
+
+
+async def test_an_event_the_database_refuses_fails_alone_and_the_job_completes(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever no adapter catches and the database refuses (PostgreSQL refused NUL so, on every
+    retry, failing the whole job): its chunk is halved until the event is alone, then it is
+    listed by its index and the rest is stored."""
+    created = await database.run(lambda session: tenancy.create_tenant(session, "refused"))
+    context = build_context(created.tenant_id, "secret", {}, settings)
+    items = [
+        {"event_type": "track", "event_name": "Poison" if i == 137 else "Tick", "anonymous_id": "a"}
+        for i in range(250)
+    ]
+    job_id = await batches.accept(database, context, items, dialect="keystone")
+    real_process = pipeline.process
+
+    async def refuses_the_poison(
+        session: Session, ctx: TenantContext, events: Sequence[CanonicalEvent], **kw: Any
+    ) -> list[EventOutcome]:
+        if any(event.event_name == "Poison" for event in events):
+            raise RuntimeError("the database refused a value")
+        return await real_process(session, ctx, events, **kw)
+
+    monkeypatch.setattr(pipeline, "process", refuses_the_poison)
+    ref = JobRef(context.tenant_id, job_id)
+    assert await batches.run_job(database, ref, worker_settings(settings)) == "completed"
+    job = await batches.get_job(database, ref.tenant_id, ref.job_id)
+    assert job is not None
+    assert (job.status, job.position, job.stored, job.failed) == ("completed", 250, 249, 1)
+    assert [(e["index"], e["code"]) for e in job.errors] == [(137, "unstorable")]
+    assert await stored_events(database, context) == 249

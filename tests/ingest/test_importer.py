@@ -34,6 +34,7 @@ async def run(database: Database, context: TenantContext, chunk_size: int = 2) -
         dialect=None,
         chunk_size=chunk_size,
         max_event_bytes=32 * 1024,
+        max_depth=64,
         on_chunk=lambda lines, _size: progress.append(lines),
     )
     assert sum(progress) == 6  # every non-blank line reported, chunk by chunk

@@ -1,11 +1,12 @@
-"""Reading request bodies: bounded in size, parsed with orjson, errors in the API's shape."""
+"""Reading request bodies: bounded in size, decoded by ingest/documents.py (storable strings,
+bounded nesting), errors in the API's shape."""
 
 from __future__ import annotations
 
-import orjson
 from fastapi import Request
 
 from journeyline.errors import MalformedBody, PayloadTooLarge
+from journeyline.ingest.documents import decode_json
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -23,13 +24,13 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_json(request: Request, limit: int) -> object:
-    body = await read_body(request, limit)
+    return parse_json(await read_body(request, limit))
+
+
+def parse_json(body: bytes) -> object:
     if not body.strip():
         raise MalformedBody("the body is empty; send a JSON document")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+    return decode_json(body)
 
 
 def json_object(value: object) -> dict[str, object]:

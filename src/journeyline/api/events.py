@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
-from journeyline.api.ingest_common import unwrap
+from journeyline.api.ingest_common import adapt_items, unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.graph.plan import touchpoint_node_id
 from journeyline.ingest import service as ingest_service
@@ -82,7 +82,7 @@ async def post_events(request: Request, context: WriterDep, state: StateDep) -> 
     body = await read_json(request, limits.max_request_bytes)
     items, is_list = unwrap(body, "events", limits.max_native_batch_events)
     parse = ingest_service.parser_for("marketing", context, datetime.now(UTC))
-    adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
+    adapted = adapt_items(items, parse, limits, is_list=is_list)
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if not is_list and outcomes[0].error is not None:
         raise ingest_service.EventRejected(outcomes[0])

@@ -1,8 +1,13 @@
-"""Shared by the ingest routes: unwrapping a single-or-list body."""
+"""Shared by the ingest routes: unwrapping a single-or-list body, adapting its items."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from journeyline.config import LimitSettings
 from journeyline.errors import InvalidPayload, PayloadTooLarge
+from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.service import Adapted, adapt_each
 
 
 def unwrap(body: object, list_key: str, limit: int) -> tuple[list[object], bool]:
@@ -23,3 +28,16 @@ def unwrap(body: object, list_key: str, limit: int) -> tuple[list[object], bool]
             "the body must be a JSON object: one event or a list under " + list_key
         )
     return [body], False
+
+
+def adapt_items(
+    items: Sequence[object],
+    parse: Callable[[object], CanonicalEvent],
+    limits: LimitSettings,
+    *,
+    is_list: bool,
+) -> list[Adapted]:
+    """Each item adapted within the event limits (size, depth); failures stay in their slot."""
+    return adapt_each(
+        items, parse, limits.max_event_bytes, max_depth=limits.max_json_depth, is_list=is_list
+    )

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
-from journeyline.api.ingest_common import unwrap
+from journeyline.api.ingest_common import adapt_items, unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.keystone import KeystoneEvent
@@ -65,7 +65,7 @@ async def ingest(request: Request, context: WriterDep, state: StateDep) -> Orjso
     body = await read_json(request, limits.max_request_bytes)
     items, is_list = unwrap(body, "batch", limits.max_sync_batch_events)
     parse = ingest_service.parser_for("keystone", context, datetime.now(UTC))
-    adapted = ingest_service.adapt_each(items, parse, limits.max_event_bytes, is_list=is_list)
+    adapted = adapt_items(items, parse, limits, is_list=is_list)
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if is_list:
         return OrjsonResponse({"status": "ok", "results": [_result(o) for o in outcomes]})

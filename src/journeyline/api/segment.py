@@ -15,10 +15,9 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 
-from journeyline.api.bodies import read_body
+from journeyline.api.bodies import parse_json, read_body
 from journeyline.api.deps import StateDep, authenticate
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import (
@@ -26,10 +25,11 @@ from journeyline.errors import (
     MalformedBody,
     PayloadTooLarge,
     RejectedMessage,
+    TooDeep,
     Unauthorized,
 )
 from journeyline.ingest import service as ingest_service
-from journeyline.ingest.dialects.fields import as_utc, check_event_size
+from journeyline.ingest.dialects.fields import as_utc, check_event_limits
 from journeyline.ingest.dialects.segment import SEGMENT_SOURCE, parse_segment_message
 from journeyline.tenancy.context import TenantContext
 
@@ -62,13 +62,7 @@ def _decoded(body: bytes, encoding: str | None) -> bytes:
 
 async def _document(request: Request) -> dict[str, Any]:
     raw = await read_body(request, MAX_REQUEST_BYTES)
-    body = _decoded(raw, request.headers.get("content-encoding"))
-    if not body.strip():
-        raise MalformedBody("the body is empty; send a JSON document")
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+    document = parse_json(_decoded(raw, request.headers.get("content-encoding")))
     if not isinstance(document, dict):
         raise MalformedBody("the body must be a JSON object")
     return document
@@ -138,7 +132,7 @@ def _failure(exc: JourneylineError) -> OrjsonResponse:
 async def _single(request: Request, state: StateDep, message_type: str) -> OrjsonResponse:
     document = await _document(request)
     context = await _context(request, state, document)
-    check_size(document)
+    check_size(document, state.settings.limits.max_json_depth)
     message = {key: value for key, value in document.items() if key != "writeKey"}
     message["type"] = message_type
     parse = _parser(context, document, datetime.now(UTC))
@@ -152,11 +146,12 @@ async def _single(request: Request, state: StateDep, message_type: str) -> Orjso
     return _success()
 
 
-def check_size(message: object) -> None:
+def check_size(message: object, max_depth: int) -> None:
+    """Segment's 32 KB per message and the configured nesting, refused with Segment's 400."""
     try:
-        check_event_size(message, MAX_MESSAGE_BYTES)
-    except PayloadTooLarge as exc:
-        raise RejectedMessage(exc.message) from None
+        check_event_limits(message, max_bytes=MAX_MESSAGE_BYTES, max_depth=max_depth)
+    except (PayloadTooLarge, TooDeep) as exc:
+        raise RejectedMessage.refusing(exc) from None
 
 
 async def batch(request: Request, state: StateDep) -> OrjsonResponse:
@@ -168,7 +163,9 @@ async def batch(request: Request, state: StateDep) -> OrjsonResponse:
 
 async def _batch(request: Request, state: StateDep) -> OrjsonResponse:
     """`{"batch": [message, ...], "sentAt", "context", "writeKey"}`: each message has its `type`.
-    Valid messages are stored even when others are not; those are listed under `rejected`."""
+    Valid messages are stored even when others are not; those are listed under `rejected`, a
+    message too large or too deep among them. What the messages share (`context`, …) is
+    checked as one message."""
     document = await _document(request)
     context = await _context(request, state, document)
     messages = document.get("batch")
@@ -176,10 +173,12 @@ async def _batch(request: Request, state: StateDep) -> OrjsonResponse:
         raise RejectedMessage("batch must be a non-empty list of messages", field="batch")
     if len(messages) > MAX_BATCH_MESSAGES:
         raise PayloadTooLarge(f"a batch may hold at most {MAX_BATCH_MESSAGES} messages")
-    for message in messages:
-        check_size(message)
+    max_depth = state.settings.limits.max_json_depth
+    check_size({key: value for key, value in document.items() if key != "batch"}, max_depth)
     parse = _parser(context, document, datetime.now(UTC))
-    adapted = ingest_service.adapt_each(messages, parse, MAX_MESSAGE_BYTES, is_list=True)
+    adapted = ingest_service.adapt_each(
+        messages, parse, MAX_MESSAGE_BYTES, max_depth=max_depth, is_list=True
+    )
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     rejected = [
         {"index": index, **(outcome.error or {})}

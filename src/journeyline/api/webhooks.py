@@ -149,6 +149,7 @@ async def receive_delivery(
         body=body,
         headers={name.lower(): value for name, value in request.headers.items()},
         received_at=datetime.now(UTC),
+        max_depth=state.settings.limits.max_json_depth,
     )
     receipt = await service.receive(
         state.database, state.settings, PROVIDERS, provider, connection_id, delivery

@@ -64,6 +64,7 @@ async def run_import(
                 dialect=dialect,
                 chunk_size=settings.worker.batch_chunk_size,
                 max_event_bytes=settings.limits.max_event_bytes,
+                max_depth=settings.limits.max_json_depth,
                 on_chunk=on_chunk,
             )
 

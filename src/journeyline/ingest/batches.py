@@ -8,6 +8,7 @@ A worker that lost its lease finds out at its next checkpoint and rolls that chu
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,11 @@ from typing import Any, Protocol
 import orjson
 
 from journeyline.config import Settings
-from journeyline.errors import JourneylineError
+from journeyline.errors import JourneylineError, MalformedBody, StorageUnavailable
 from journeyline.ids import uuid7
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.documents import ENCODABLE_DEPTH, cut_to_depth, decode_json
 from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.service import Dialect, adapt_each, parser_for, record_metrics
 from journeyline.store.db import Database, Session
@@ -30,6 +32,8 @@ from journeyline.store.repositories.jobs import JobRepository, Progress, stale_j
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.keys import KeyKind
+
+log = logging.getLogger("journeyline.ingest")
 
 
 class LeaseLost(Exception):
@@ -61,7 +65,7 @@ async def accept(
 ) -> uuid.UUID:
     """Store the items durably as a queued job; the caller enqueues it after this returns."""
     job_id = uuid7()
-    body = orjson.dumps(list(items))
+    body = _encoded(items)
     at = now or datetime.now(UTC)
 
     async def add(session: Session) -> None:
@@ -71,6 +75,16 @@ async def accept(
 
     await database.run(add)
     return job_id
+
+
+def _encoded(items: Sequence[object]) -> bytes:
+    """The items as the job stores them. An item nested past what orjson encodes is kept cut
+    to ENCODABLE_DEPTH levels: still deeper than any allowed `max_json_depth`, so the worker
+    refuses it at its index (`too_deep`) like any other, and its neighbours are stored."""
+    try:
+        return orjson.dumps(list(items))
+    except orjson.JSONEncodeError:
+        return orjson.dumps([cut_to_depth(item, ENCODABLE_DEPTH) for item in items])
 
 
 async def get_job(database: Database, tenant_id: uuid.UUID, job_id: uuid.UUID) -> IngestJob | None:
@@ -105,13 +119,32 @@ async def run_job(
         return "failed"
     parse = parser_for(_dialect(running.job.dialect), running.context, running.job.received_at)
     position = running.job.position
+    size = options.batch_chunk_size
     while position < len(running.items):
-        end = min(position + options.batch_chunk_size, len(running.items))
+        end = min(position + size, len(running.items))
         chunk = partial(_run_chunk, running=running, parse=parse, start=position, stop=end)
         try:
             outcomes, invalid = await database.run(partial(chunk, settings=settings))
         except LeaseLost:
             return "lease_lost"
+        except StorageUnavailable:
+            raise
+        except Exception:
+            # The database refused the chunk for something no adapter checks. One event must not
+            # fail its neighbours on every retry: halve the chunk until that event is alone,
+            # then list it in the job's errors and go on with full chunks.
+            if end - position > 1:
+                size = (end - position + 1) // 2
+                continue
+            log.exception("ingest job %s: the database refused item %d", ref.job_id, position)
+            try:
+                await database.run(
+                    partial(_refuse, running=running, index=position, settings=settings)
+                )
+            except LeaseLost:
+                return "lease_lost"
+            position, size = end, options.batch_chunk_size
+            continue
         record_metrics(outcomes, invalid)
         position = end
     await _finish(database, ref, token, "completed")
@@ -143,8 +176,8 @@ async def _claim(
         if context is None or job.body is None:
             return "unreadable"
         try:
-            items = orjson.loads(job.body)
-        except orjson.JSONDecodeError:
+            items = decode_json(job.body)
+        except MalformedBody:
             return "unreadable"
         return _Running(
             job=job,
@@ -174,6 +207,7 @@ async def _run_chunk(
         running.items[start:stop],
         parse,
         settings.limits.max_event_bytes,
+        max_depth=settings.limits.max_json_depth,
         is_list=True,
         offset=start,
     )
@@ -199,6 +233,26 @@ async def _run_chunk(
             duplicates += 1
         else:
             stored += 1
+    await _checkpoint(session, running, stop, stored, duplicates, errors, settings)
+    return processed, len(adapted) - len(events)
+
+
+async def _refuse(session: Session, *, running: _Running, index: int, settings: Settings) -> None:
+    """Move past one item the database refused, listed in the job's errors."""
+    error = {"index": index, "code": "unstorable", "message": "the database refused this event"}
+    await _checkpoint(session, running, index + 1, 0, 0, [error], settings)
+
+
+async def _checkpoint(
+    session: Session,
+    running: _Running,
+    stop: int,
+    stored: int,
+    duplicates: int,
+    errors: list[dict[str, Any]],
+    settings: Settings,
+) -> None:
+    """Move the job's position to `stop` with what the chunk added, in its transaction."""
     now = datetime.now(UTC)
     progress = Progress(
         position=stop,
@@ -214,7 +268,6 @@ async def _run_chunk(
     # Only once the checkpoint is in the same transaction do the counts move in memory.
     running.stored, running.duplicates = progress.stored, progress.duplicates
     running.failed, running.errors = progress.failed, progress.errors
-    return processed, len(adapted) - len(events)
 
 
 async def _finish(database: Database, ref: JobRef, token: str, status: str) -> None:

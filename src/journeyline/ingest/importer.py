@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-import orjson
-
 from journeyline.errors import JourneylineError
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.dialects.fields import check_event_size
+from journeyline.ingest.dialects.fields import check_event_limits
+from journeyline.ingest.documents import decode_json
 from journeyline.ingest.service import Dialect, parser_for, record_metrics
 from journeyline.store.db import Database
 from journeyline.tenancy.context import TenantContext
@@ -63,6 +62,7 @@ async def import_lines(
     dialect: Dialect | None,
     chunk_size: int,
     max_event_bytes: int,
+    max_depth: int,
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Import numbered lines; `on_chunk(lines_done, bytes_done)` after each committed chunk."""
@@ -76,12 +76,9 @@ async def import_lines(
         numbers: list[int] = []
         for number, line in chunk:
             try:
-                item = orjson.loads(line)
-                check_event_size(item, max_event_bytes)
+                item = decode_json(line)
+                check_event_limits(item, max_bytes=max_event_bytes, max_depth=max_depth)
                 event = parsers[dialect_of(item, dialect)](item)
-            except orjson.JSONDecodeError as exc:
-                summary.failed.append(FailedLine(number, "malformed_json", str(exc)))
-                continue
             except JourneylineError as exc:
                 summary.failed.append(FailedLine(number, exc.code, str(exc)))
                 continue

@@ -11,7 +11,7 @@ from typing import Literal
 from journeyline import metrics
 from journeyline.errors import JourneylineError
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
-from journeyline.ingest.dialects.fields import check_event_size
+from journeyline.ingest.dialects.fields import check_event_limits
 from journeyline.ingest.dialects.keystone import parse_keystone_event
 from journeyline.ingest.dialects.marketing import parse_marketing_event
 from journeyline.ingest.group_commit import GroupCommitter
@@ -63,14 +63,16 @@ def adapt_each(
     parse: Callable[[object], CanonicalEvent],
     max_event_bytes: int,
     *,
+    max_depth: int,
     is_list: bool,
     offset: int = 0,
 ) -> list[Adapted]:
-    """Adapt every item; a failure stays in its slot, its index counted from `offset`."""
+    """Adapt every item; a failure (too large or too deep included) stays in its slot, its
+    index counted from `offset`."""
     adapted: list[Adapted] = []
     for index, item in enumerate(items):
         try:
-            check_event_size(item, max_event_bytes)
+            check_event_limits(item, max_bytes=max_event_bytes, max_depth=max_depth)
             adapted.append(parse(item))
         except JourneylineError as exc:
             exc.index = offset + index if is_list else None

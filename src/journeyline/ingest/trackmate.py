@@ -12,7 +12,7 @@ from journeyline.config import LimitSettings
 from journeyline.identity import reads
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects import trackmate as dialect
-from journeyline.ingest.dialects.fields import check_event_size
+from journeyline.ingest.dialects.fields import check_event_limits
 from journeyline.ingest.dialects.marketing import UnknownProfileId
 from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.ingest.outcome import EventOutcome
@@ -60,6 +60,7 @@ async def record_session_events(
         body,
         received_at=received_at,
         max_event_bytes=limits.max_event_bytes,
+        max_depth=limits.max_json_depth,
         max_events=limits.max_sync_batch_events,
     )
     outcomes = await ingest_service.ingest(committer, context, events)
@@ -84,7 +85,7 @@ async def identify_session(
 ) -> Identified:
     """Record the identify, then count the session's earlier events now on the person's
     timeline (read after the commit, so it counts what a reader would see)."""
-    check_event_size(body, limits.max_event_bytes)
+    check_event_limits(body, max_bytes=limits.max_event_bytes, max_depth=limits.max_json_depth)
     event = dialect.parse_profile(body, received_at=received_at)
     outcome = await _one(committer, context, event)
     assert outcome.profile_id is not None
@@ -110,7 +111,7 @@ async def record_server_event(
     received_at: datetime,
     limits: LimitSettings,
 ) -> ServerEvent:
-    check_event_size(body, limits.max_event_bytes)
+    check_event_limits(body, max_bytes=limits.max_event_bytes, max_depth=limits.max_json_depth)
     event = dialect.parse_server_event(body, received_at=received_at)
     try:
         outcome = await _one(committer, context, event)

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
-from journeyline.errors import InvalidPayload
+from journeyline.errors import InvalidPayload, MalformedBody
 from journeyline.identity.normalize import looks_like_phone
+from journeyline.ingest.documents import decode_json
 from journeyline.ingest.taxonomy import normalize_event_type
 from journeyline.webhooks.fields import (
     body_object,
@@ -196,8 +195,8 @@ def _object_ref(event_type: str, data: dict[str, Any]) -> str | None:
 def _body_token(body: bytes) -> str | None:
     """The `hottok` that older deliveries carry in the body instead of the header."""
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        data = decode_json(body)
+    except MalformedBody:
         return None
     return text(json_object(data).get("hottok"), strip=True)
 

@@ -11,30 +11,36 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-import orjson
-
-from journeyline.errors import InvalidPayload
+from journeyline.config import DEFAULT_MAX_JSON_DEPTH
+from journeyline.errors import InvalidPayload, MalformedBody
 from journeyline.ingest.canonical import CanonicalEvent
+from journeyline.ingest.documents import check_depth, decode_json
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One HTTP delivery as it arrived: the exact bytes (signatures are over them), the
-    headers with lower-cased names, and when journeyline received it."""
+    headers with lower-cased names, when journeyline received it, and how deeply its JSON
+    may nest (`limits.max_json_depth`)."""
 
     body: bytes
     headers: Mapping[str, str]
     received_at: datetime
+    max_depth: int = DEFAULT_MAX_JSON_DEPTH
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
     def json(self) -> Any:
-        """The body as JSON; an unreadable body is a 422 (the delivery is still recorded)."""
+        """The body as JSON, its strings storable (ingest/documents.py). An unreadable body or
+        one nested too deep is a 422 (`too_deep`): the delivery is still recorded, with its
+        bytes, as `invalid`."""
         try:
-            return orjson.loads(self.body)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidPayload(f"the delivery is not valid JSON: {exc}") from None
+            document = decode_json(self.body)
+        except MalformedBody as exc:
+            raise InvalidPayload(exc.message) from None
+        check_depth(document, self.max_depth, encoded=self.body, what="the delivery")
+        return document
 
 
 class VerificationFailed(Exception):

@@ -234,7 +234,12 @@ async def replay(
         provider = providers.get(stored.provider)
         if not stored.verified or provider is None:
             raise NotReplayable("only a verified delivery can be replayed; this one never was")
-        delivery = Delivery(stored.body, dict(stored.headers), stored.received_at)
+        delivery = Delivery(
+            stored.body,
+            dict(stored.headers),
+            stored.received_at,
+            max_depth=settings.limits.max_json_depth,
+        )
         processed = await _map_and_run(session, context, provider, delivery, delivery_id)
         await repo.record_replay(
             delivery_id,

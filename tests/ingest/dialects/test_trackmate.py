@@ -25,7 +25,9 @@ def session(*events: dict[str, Any], **envelope: Any) -> dict[str, Any]:
 
 
 def parse_session(body: dict[str, Any]) -> list[Any]:
-    return parse_session_events(body, received_at=NOW, max_event_bytes=32_768, max_events=100)
+    return parse_session_events(
+        body, received_at=NOW, max_event_bytes=32_768, max_depth=64, max_events=100
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""What every adapter shares: pydantic errors as field-naming 422s, size and timestamp rules."""
+"""What every adapter shares: pydantic errors as field-naming 422s, size, depth and timestamp
+rules."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from journeyline.errors import InvalidPayload, PayloadTooLarge
+from journeyline.ingest.documents import check_depth
 from journeyline.ingest.taxonomy import normalize_event_type, validate_payload
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -46,8 +48,18 @@ def parse_model(model: type[ModelT], data: object) -> ModelT:
         raise InvalidPayload(f"{path or 'body'}: {first['msg']}", field=path or None) from None
 
 
-def check_event_size(data: object, max_bytes: int) -> None:
-    size = len(orjson.dumps(data))
+def check_event_limits(data: object, *, max_bytes: int, max_depth: int) -> None:
+    """One event's bounds (DESIGN §8): nested at most `max_depth` levels (422 `too_deep`), at
+    most `max_bytes` encoded (413)."""
+    try:
+        encoded: bytes | None = orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # orjson stops at 254 levels; whatever documents.decode_json gives it encodes otherwise.
+        encoded = None
+    check_depth(data, max_depth, encoded=encoded, what="an event")
+    if encoded is None:
+        raise InvalidPayload("the event cannot be encoded as JSON")
+    size = len(encoded)
     if size > max_bytes:
         raise PayloadTooLarge(f"an event may hold at most {max_bytes} bytes; this one has {size}")
 

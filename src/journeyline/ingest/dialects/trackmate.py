@@ -25,7 +25,7 @@ from journeyline.ids import parse_uuid
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.dialects.fields import (
     as_utc,
-    check_event_size,
+    check_event_limits,
     parse_model,
     text_field,
     track_event_type,
@@ -105,7 +105,12 @@ def _event_fields(
 
 
 def parse_session_events(
-    body: dict[str, Any], *, received_at: datetime, max_event_bytes: int, max_events: int
+    body: dict[str, Any],
+    *,
+    received_at: datetime,
+    max_event_bytes: int,
+    max_depth: int,
+    max_events: int,
 ) -> list[CanonicalEvent]:
     """The events of one browser session; any invalid event rejects the request (its index
     is named), so a session's events are stored all together or not at all."""
@@ -118,7 +123,7 @@ def parse_session_events(
     parsed: list[CanonicalEvent] = []
     for index, item in enumerate(envelope.events):
         try:
-            check_event_size(item, max_event_bytes)
+            check_event_limits(item, max_bytes=max_event_bytes, max_depth=max_depth)
             event = parse_model(TrackMateEvent, item)
             fields = _event_fields(event, item, received_at)
         except JourneylineError as exc:
