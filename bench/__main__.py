@@ -3,6 +3,7 @@
     python -m bench                 # the default sizes (a few minutes on two cores)
     python -m bench --quick         # tiny sizes: does the harness work?
     python -m bench --only batch --batches 10 --workers 2
+    python -m bench --only sync --databases postgres --api-processes 1,2
 
 Prints a table and writes every number to bench/results/latest.json (or --out). See
 bench/README.md for what each figure means and how it is measured.
@@ -46,6 +47,7 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "echo_requests": (10_000, 1_000),
     "sync_requests": (3_000, 300),
     "sync_concurrency": (32, 16),
+    "api_processes": ("1,2", "1"),
     "open_duration": (5.0, 1.0),
     "batches": (3, 2),
     "batch_size": (10_000, 500),
@@ -82,13 +84,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--databases", type=_kinds, default=["sqlite", "postgres"], help="e.g. sqlite,postgres"
     )
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="Redis for batches (db 14)")
+    parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS, help="Redis for PostgreSQL's servers (db 14)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="keep logs and SQLite files here")
     size = parser.add_argument_group("sizes (defaults: normal / --quick)")
     size.add_argument("--echo-requests", type=int, help="echo baseline requests (10000 / 1000)")
     size.add_argument("--sync-requests", type=int, help="closed-loop requests (3000 / 300)")
     size.add_argument("--sync-concurrency", type=int, help="closed-loop connections (32 / 16)")
+    size.add_argument(
+        "--api-processes", help="`serve --workers` counts to try on PostgreSQL (1,2 / 1)"
+    )
     size.add_argument("--open-duration", type=float, help="seconds per open-loop rate (5 / 1)")
     size.add_argument(
         "--open-shares", default="0.5,0.8", help="open-loop rates as shares of saturation"
@@ -222,10 +229,16 @@ def run(
 
     if "sync" in sections:
         shares = tuple(float(part) for part in args.open_shares.split(","))
+        # SQLite is served by one process: its one writer is why `serve` refuses more.
+        serving = [
+            (kind, count)
+            for kind in args.databases
+            for count in (_ints(args.api_processes) if kind == "postgres" else [1])
+        ]
         results["sync"] = [
             _attempt(
                 console,
-                f"sync ingest on {kind}",
+                f"sync ingest on {kind} with {count} API process(es)",
                 partial(
                     sync.measure,
                     kind,
@@ -234,11 +247,14 @@ def run(
                     concurrency=args.sync_concurrency,
                     shares=shares,
                     duration=args.open_duration,
+                    processes=count,
+                    redis_url=args.redis_url if kind == "postgres" else None,
                 ),
                 errors,
                 database=kind,
+                api_processes=count,
             )
-            for kind in args.databases
+            for kind, count in serving
         ]
 
     if "batch" in sections:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import re
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -75,26 +78,57 @@ async def run_open_load(port: int, key: str, rate: float, duration: float) -> Lo
     )
 
 
-def group_totals(port: int) -> tuple[float, float]:
-    """(groups, requests) committed so far, from the server's /metrics."""
+PROCESS = re.compile(r'^journeyline_process_info\{pid="(\d+)"\} ', re.MULTILINE)
+GROUP_METRICS = ("journeyline_group_commit_requests_count", "journeyline_group_commit_requests_sum")
+# Long enough for a loaded machine to hand a fresh connection to every process at least once.
+SCRAPE_SECONDS = 30.0
+
+Totals = dict[int, tuple[float, float]]
+
+
+def _scrape(port: int) -> tuple[int, tuple[float, float]]:
+    """One /metrics scrape on a fresh connection: the answering process and its (groups,
+    requests) committed so far."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    values = {}
+    process = PROCESS.search(text)
+    if process is None:
+        raise RuntimeError("/metrics names no process (journeyline_process_info)")
+    values = dict.fromkeys(GROUP_METRICS, 0.0)
     for line in text.splitlines():
-        for name in (
-            "journeyline_group_commit_requests_count",
-            "journeyline_group_commit_requests_sum",
-        ):
-            if line.startswith(name + " "):
-                values[name] = float(line.split()[1])
-    return (
-        values.get("journeyline_group_commit_requests_count", 0.0),
-        values.get("journeyline_group_commit_requests_sum", 0.0),
+        name, _, value = line.partition(" ")
+        if name in values:
+            values[name] = float(value)
+    return int(process.group(1)), (values[GROUP_METRICS[0]], values[GROUP_METRICS[1]])
+
+
+def group_totals(port: int, processes: int = 1) -> Totals:
+    """(groups, requests) committed so far by each serving process. Every process counts its
+    own and a fresh connection reaches any one of them: scrape until all have answered."""
+    totals: Totals = {}
+    deadline = time.monotonic() + SCRAPE_SECONDS
+    while len(totals) < processes:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"/metrics: {len(totals)} of {processes} processes answered")
+        pid, values = _scrape(port)
+        totals[pid] = values
+    return totals
+
+
+@dataclass(frozen=True)
+class Commits:
+    requests_per_commit: float
+    # Requests each process answered, largest first: how evenly the kernel spread connections.
+    requests_by_process: list[int]
+
+
+def commits_since(port: int, before: Totals, processes: int = 1) -> Commits:
+    after = group_totals(port, processes)
+    groups = {pid: after[pid][0] - before.get(pid, (0.0, 0.0))[0] for pid in after}
+    requests = {pid: after[pid][1] - before.get(pid, (0.0, 0.0))[1] for pid in after}
+    return Commits(
+        sum(requests.values()) / max(sum(groups.values()), 1),
+        sorted((round(count) for count in requests.values()), reverse=True),
     )
-
-
-def requests_per_commit(port: int, before: tuple[float, float]) -> float:
-    groups, requests = group_totals(port)
-    return (requests - before[1]) / max(groups - before[0], 1)
 
 
 def main() -> None:
@@ -114,7 +148,7 @@ def main() -> None:
             count = args.requests if concurrency > 1 else max(args.requests // 4, 200)
             before = group_totals(server.port)
             load = asyncio.run(run_load(server.port, server.public_key, count, concurrency))
-            per_group = requests_per_commit(server.port, before)
+            per_group = commits_since(server.port, before).requests_per_commit
             print(
                 f"{args.db:8} concurrency={concurrency:3} requests={count:6} "
                 f"throughput={load.rate:8.0f} req/s  p50={load.p50 * 1000:6.2f} ms  "

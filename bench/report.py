@@ -72,26 +72,45 @@ def rows(results: dict[str, Any]) -> Iterator[Row]:
                 note=f"{copy['chunk']:,} rows per COPY",
             )
 
-    for entry in results.get("sync", []):
+    sync = results.get("sync", [])
+    # Each database's one-process saturation, which more processes are compared with.
+    single = {
+        entry.get("database"): entry["closed_loop"]["throughput_rps"]
+        for entry in sync
+        if "error" not in entry and entry.get("api_processes", 1) == 1
+    }
+    for entry in sync:
         db = entry.get("database", "?")
+        processes = entry.get("api_processes", 1)
+        shape = f"{processes} API process" + ("es" if processes > 1 else "")
+        if db == "sqlite":
+            shape += " (SQLite: one writer)"
         if "error" in entry:
-            yield _error_row("sync", f"{db}", entry)
+            yield _error_row("sync", f"{db}, {shape}", entry)
             continue
         closed = entry["closed_loop"]
+        note = (
+            f"p50 {_ms(closed['p50_ms'])} · p99 {_ms(closed['p99_ms'])} · "
+            f"{closed['requests_per_commit']:.1f} req/commit"
+        )
+        if processes > 1 and single.get(db):
+            note += f" · {_ratio(closed['throughput_rps'], single[db])} of 1 process"
+        if processes > 1:
+            split = "/".join(f"{count:,}" for count in closed["requests_by_process"])
+            note += f" · requests by process {split}"
         yield Row(
             "sync",
-            f"{db}: POST /ingest, closed loop c={closed['concurrency']}",
+            f"{db}: POST /ingest, closed loop c={closed['concurrency']}, {shape}",
             _rate(closed["throughput_rps"], "req/s"),
             _rate(echo_rps, "req/s") if echo_rps else "",
             _ratio(closed["throughput_rps"], echo_rps),
-            f"p50 {_ms(closed['p50_ms'])} · p99 {_ms(closed['p99_ms'])} · "
-            f"{closed['requests_per_commit']:.1f} req/commit",
+            note,
         )
         for point in entry["open_loop"]:
             yield Row(
                 "sync",
                 f"{db}: open loop at {point['share_of_saturation']:.0%} "
-                f"({point['offered_rps']:,.0f} req/s)",
+                f"({point['offered_rps']:,.0f} req/s), {shape}",
                 f"p50 {_ms(point['p50_ms'])} · p99 {_ms(point['p99_ms'])}",
                 note=f"max {_ms(point['max_ms'])} · achieved {point['achieved_rps']:,.0f} req/s · "
                 f"{point['requests_per_commit']:.1f} req/commit",

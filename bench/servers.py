@@ -111,14 +111,21 @@ def journeyline_server(
     redis_url: str | None = None,
     name: str = "server",
     port: int = 0,
+    processes: int = 1,
 ) -> Iterator[Server]:
-    """`journeyline serve` (uvicorn, one process) on a fresh, migrated, empty database; its
-    first start creates the default tenant and prints the keys. Port 0 picks a free one."""
+    """`journeyline serve --workers processes` on a fresh, migrated, empty database; its first
+    start creates the default tenant and prints the keys. Port 0 picks a free one. Ready once
+    the socket is bound and every process has started (each logs its own startup)."""
     port = port or free_port()
     argv = [sys.executable, "-m", "journeyline", "serve", "--port", str(port)]
+    argv += ["--workers", str(processes)]
     with child(name, argv, workdir, journeyline_env(database_url, redis_url)) as running:
         text = running.wait_until(
-            lambda log: "Uvicorn running on" in log and "secret key sk_" in log
+            lambda log: (
+                "Uvicorn running on" in log
+                and "secret key sk_" in log
+                and log.count("Application startup complete") >= processes
+            )
         )
         public = re.search(r"public key (pk_\S+)", text)
         secret = re.search(r"secret key (sk_\S+)", text)

@@ -74,8 +74,8 @@ class RealtimeSettings(BaseModel):
 class DashboardSettings(BaseModel):
     """The dashboard under /app: its signed session cookie."""
 
-    # Signs session cookies. Unset: a random secret per process, so sessions end on restart
-    # and do not carry across processes; set it in production.
+    # Signs session cookies. Unset: a random secret per serve (its `--workers` processes share
+    # it), so sessions end on restart and do not carry to another serve; set it in production.
     session_secret: str | None = None
     session_max_age_seconds: float = 7 * 24 * 3600.0
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import InfoMetricFamily
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -27,6 +31,22 @@ GROUP_REQUESTS = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
     registry=REGISTRY,
 )
+
+
+class ServingProcess:
+    """`journeyline_process_info{pid="…"} 1`: the process that answered. Under `serve --workers
+    N` every process keeps its own counters and the shared port hands a scrape to any one of
+    them, so a scrape says whose counters it holds."""
+
+    def collect(self) -> Iterator[InfoMetricFamily]:
+        yield InfoMetricFamily(
+            "journeyline_process",
+            "The process that answered this scrape.",
+            value={"pid": str(os.getpid())},
+        )
+
+
+REGISTRY.register(ServingProcess())
 
 
 def render() -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 
 from journeyline.app import create_app
@@ -55,6 +57,12 @@ async def test_metrics_count_stored_and_duplicate_events(
     after = (await client.get("/metrics")).text
     assert value(after, "stored") - value(before, "stored") == 1
     assert value(after, "conflicting_duplicate") - value(before, "conflicting_duplicate") == 1
+
+
+async def test_metrics_name_the_process_that_answered(client: httpx.AsyncClient) -> None:
+    # Under `serve --workers N` a scrape reaches one of N processes: it says which.
+    text = (await client.get("/metrics")).text
+    assert f'journeyline_process_info{{pid="{os.getpid()}"}} 1.0' in text.splitlines()
 
 
 async def test_openapi_describes_every_core_route(client: httpx.AsyncClient) -> None:

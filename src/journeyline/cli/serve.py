@@ -1,18 +1,25 @@
-"""journeyline serve: migrate the embedded database, make a first tenant, run the API."""
+"""journeyline serve: migrate the embedded database, make a first tenant, run the API in one
+process or, on PostgreSQL with Redis, in N processes sharing the port (decision 40)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 
 import typer
 import uvicorn
 
-from journeyline.app import create_app
 from journeyline.cli.db import ready_database
 from journeyline.cli.tenants import create, print_keys
-from journeyline.config import get_settings
+from journeyline.config import Settings, get_settings
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
+
+# What uvicorn imports in each process: `create_app()` reads the settings from the environment
+# the processes inherit, so every process is configured alike.
+APP_FACTORY = "journeyline.app:create_app"
+SESSION_SECRET_VARIABLE = "JOURNEYLINE_DASHBOARD__SESSION_SECRET"
 
 
 async def _has_tenants(url: str) -> bool:
@@ -24,22 +31,74 @@ async def _has_tenants(url: str) -> bool:
         await database.dispose()
 
 
+def workers_refusal(settings: Settings, workers: int) -> str | None:
+    """Why `workers` API processes cannot serve with these settings; None when they can."""
+    if workers <= 1:
+        return None
+    if settings.is_sqlite:
+        return (
+            f"--workers {workers} needs PostgreSQL: SQLite takes one writer per file and "
+            "journeyline serialises its writers with a lock inside one process, so more "
+            "processes would only wait on the file's lock (SQLITE_BUSY) and serve no faster. "
+            "Serve SQLite with one process, or set "
+            "JOURNEYLINE_DATABASE_URL=postgresql+asyncpg://… for more."
+        )
+    if not settings.redis_url:
+        return (
+            f"--workers {workers} needs JOURNEYLINE_REDIS_URL: without Redis every process would "
+            "run its own embedded batch worker and sweeps, and a live stream (/v1/stream, the "
+            "dashboard) would hear only the commits of the process it is connected to. Set "
+            "Redis (and run `journeyline worker` for batches), or serve with one process."
+        )
+    return None
+
+
+def _share_session_secret(settings: Settings, workers: int) -> None:
+    """A sign-in made on one process must hold on the others: without a configured secret the
+    processes share one made here, which ends with this serve."""
+    if workers <= 1 or settings.dashboard.session_secret:
+        return
+    # The spawned processes inherit this environment (uvicorn starts them afresh, not forked).
+    os.environ[SESSION_SECRET_VARIABLE] = secrets.token_urlsafe(32)
+    typer.echo(
+        f"{SESSION_SECRET_VARIABLE} is not set: the {workers} processes share a random one, so "
+        "dashboard sign-ins end when this serve stops; set it to keep them across restarts",
+        err=True,
+    )
+
+
 def serve(
     host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port to listen on (default 8000)."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="API processes sharing the port (more than 1 needs PostgreSQL and Redis).",
+    ),
     access_log: bool = typer.Option(
         False, "--access-log/--no-access-log", help="Log one line per request (off: it costs)."
     ),
 ) -> None:
     """Run the API. On SQLite, migrations are applied first; on PostgreSQL run `db upgrade`."""
     settings = get_settings()
+    refusal = workers_refusal(settings, workers)
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(code=2)
+    # Once, here, before any API process starts: they would otherwise race to migrate and to
+    # create the first tenant.
     url = settings.database_url
     ready_database(settings)
     if not asyncio.run(_has_tenants(url)):
         typer.echo("first start: created the default tenant")
         print_keys(asyncio.run(create(url, "default")))
+    _share_session_secret(settings, workers)
     uvicorn.run(
-        create_app(settings),
+        APP_FACTORY,
+        factory=True,
+        # Always given: uvicorn would otherwise take WEB_CONCURRENCY from the environment.
+        workers=workers,
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
