@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from journeyline.cli import app as cli_app
 from journeyline.config import Settings
+from journeyline.graph import service as graph_service
 from journeyline.store.db import Database
 from journeyline.store.models import (
     CrmCompany,
@@ -34,7 +35,6 @@ from journeyline.store.models import (
     WebhookConnection,
     WebhookDelivery,
 )
-from journeyline.graph import service as graph_service
 from journeyline.webhooks.demo import service as demo
 from journeyline.webhooks.demo import shop
 from journeyline.webhooks.demo.service import DemoReport

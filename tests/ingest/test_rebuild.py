@@ -11,8 +11,8 @@ import httpx
 from sqlalchemy import select
 
 from journeyline.config import Settings
-from journeyline.ingest.rebuild import rebuild_tenant
 from journeyline.graph import service as graph_service
+from journeyline.ingest.rebuild import rebuild_tenant
 from journeyline.store.db import Database
 from journeyline.store.models import (
     AttributeChange,
@@ -111,13 +111,14 @@ async def snapshot(database: Database, tenant_id: str) -> Snapshot:
             (str(e.id), e.type, str(e.source), str(e.target), repr(sorted(e.properties.items())))
             for e in view.edges
         )
-        graph_edges += sorted(
-            ("stage", repr(sorted((k, v) for k, v in vars(row).items() if k[0] != "_")))
+        graph_stages = sorted(
+            (repr(sorted((k, v) for k, v in vars(row).items() if k[0] != "_")),)
             for row in await rows(ProfileStage)
         )
     return {
         "graph_nodes": graph_nodes,
         "graph_edges": graph_edges,
+        "graph_stages": graph_stages,
         "orders": orders,
         "products": products,
         "crm": crm,
@@ -222,6 +223,7 @@ async def test_rebuild_applies_operator_merges_and_unmerges_at_their_moment(
     assert sorted(after["lineage"]) == sorted(before["lineage"])
     assert after["graph_nodes"] == before["graph_nodes"]
     assert after["graph_edges"] == before["graph_edges"]
+    assert after["graph_stages"] == before["graph_stages"]
 
 
 async def test_rebuild_touches_only_its_tenant(

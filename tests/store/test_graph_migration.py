@@ -56,6 +56,7 @@ def column(name: str, uuids: frozenset[str] = frozenset(UUIDS)) -> sa.ColumnClau
         return sa.column(name, sa.DateTime(timezone=True))
     return sa.column(name, sa.String())
 
+
 NODES = sa.table(
     "graph_nodes",
     *(column(n) for n in ("tenant_id", "id", "type", "key", "label")),
