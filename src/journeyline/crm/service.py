@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -136,7 +136,7 @@ async def project(
     facts = [
         fact
         if fact.profile_id is None or fact.company_id is not None
-        else DealFact(**{**asdict(fact), "company_id": company_of_person.get(fact.profile_id)})
+        else replace(fact, company_id=company_of_person.get(fact.profile_id))
         for fact in facts
     ]
     stored_deals = await repo.deals_by_key(deal_keys(facts))

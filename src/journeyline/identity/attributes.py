@@ -167,6 +167,14 @@ def _merge_value(container: dict[str, Any], key: str, incoming: Any) -> None:
         container[key] = new
 
 
+def _own(result: dict[str, Any], key: str, owned: set[str]) -> None:
+    """Give `result` its own copy of `key`'s value before it is changed in place."""
+    if key not in owned:
+        owned.add(key)
+        if key in result:
+            result[key] = copy.deepcopy(result[key])
+
+
 def _unset_path(attributes: dict[str, Any], segments: list[str]) -> None:
     node: Any = attributes
     for segment in segments[:-1]:
@@ -206,17 +214,22 @@ def merge_attributes(
     the same value logs nothing. Inputs are never mutated.
     """
     at = _aware(at)
-    result = copy.deepcopy(attributes)
+    # Copy on write: only the top-level keys the patch reaches are copied before they change
+    # (a profile's attributes are otherwise shared with the state they came from, never mutated).
+    result = dict(attributes)
+    owned: set[str] = set()
     # Lineage is the per-key difference between before and after rather than a log of steps,
     # so an `$unset` undone by the same patch nets out exactly.
     touched: dict[str, None] = {}
     for path in _unset_paths(patch):
         segments = path.split(".")
         if not _is_late(times, segments[0], at):
+            _own(result, segments[0], owned)
             _unset_path(result, segments)
             touched[segments[0]] = None
     for key, value in patch.items():
         if key != UNSET_KEY and not _is_late(times, key, at):
+            _own(result, key, owned)
             _merge_value(result, key, value)
             touched[key] = None
     changes: list[AttributeChange] = []
@@ -244,7 +257,8 @@ def merge_profiles_attributes(
     named `$unset` is ignored. Inputs are never mutated.
     """
     fallback = _aware(fallback_at)
-    result = copy.deepcopy(target)
+    result = dict(target)
+    owned: set[str] = set()
     new_times = dict(target_times)
     changes: list[AttributeChange] = []
     for key, value in source.items():
@@ -253,6 +267,7 @@ def merge_profiles_attributes(
         at = _parse_time(source_times.get(key)) or fallback
         if _is_late(target_times, key, at):
             continue
+        _own(result, key, owned)
         _merge_value(result, key, value)
         found = _key_changes(target, result, key)
         if found:

@@ -198,7 +198,9 @@ def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
         for stage in reached
     ]
     edges: list[dict[str, str]] = []
-    for profile_id, stage in sorted(plan.stages.items()):
+    # Past MAX_GRAPH_ITEMS a message says `truncated`: ids are derived (UUIDv5) only for the
+    # items it lists, plus one to tell that more exist.
+    for profile_id, stage in sorted(plan.stages.items())[: MAX_GRAPH_ITEMS + 1]:
         customer = customer_node_id(tenant_id, profile_id)
         nodes.append(
             {
@@ -217,7 +219,7 @@ def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
                 "target": str(target),
             }
         )
-    for row in plan.reached[:MAX_GRAPH_ITEMS]:
+    for row in plan.reached[: max(MAX_GRAPH_ITEMS + 1 - len(edges), 0)]:
         source = touchpoint_node_id(tenant_id, row.event_id)
         target = stage_node_id(tenant_id, row.stage)
         edges.append(
@@ -228,7 +230,10 @@ def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
                 "target": str(target),
             }
         )
-    gone = [customer_node_id(tenant_id, profile_id) for profile_id in plan.moved]
+    gone = [
+        customer_node_id(tenant_id, profile_id)
+        for profile_id in list(plan.moved)[: MAX_GRAPH_ITEMS + 1]
+    ]
     messages = [message(tenant_id, "graph.nodes", _listed(nodes, gone))]
     if edges:
         messages.append(message(tenant_id, "graph.edges", _listed(edges, ())))
