@@ -193,8 +193,9 @@ def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
         for kind, key in sorted(plan.shared)
     ]
     reached = sorted({row.stage for row in plan.reached} | set(plan.stages.values()))
+    stage_ids = {stage: stage_node_id(tenant_id, stage) for stage in reached}
     nodes += [
-        {"id": str(stage_node_id(tenant_id, stage)), "type": "Stage", "key": stage, "label": stage}
+        {"id": str(stage_ids[stage]), "type": "Stage", "key": stage, "label": stage}
         for stage in reached
     ]
     edges: list[dict[str, str]] = []
@@ -210,7 +211,7 @@ def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
                 "label": str(profile_id),
             }
         )
-        target = stage_node_id(tenant_id, stage)
+        target = stage_ids[stage]
         edges.append(
             {
                 "id": str(edge_id(tenant_id, "AT_STAGE", customer, target)),
@@ -221,7 +222,7 @@ def graph_messages(tenant_id: uuid.UUID, plan: GraphPlan) -> list[Message]:
         )
     for row in plan.reached[: max(MAX_GRAPH_ITEMS + 1 - len(edges), 0)]:
         source = touchpoint_node_id(tenant_id, row.event_id)
-        target = stage_node_id(tenant_id, row.stage)
+        target = stage_ids[row.stage]
         edges.append(
             {
                 "id": str(edge_id(tenant_id, "CONTRIBUTES_TO", source, target)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,14 @@ def _order_row(state: OrderState) -> dict[str, Any]:
     return row
 
 
+# A product is flat: its row is its fields, read without `asdict`'s recursive copy.
+_PRODUCT_COLUMNS = tuple(f.name for f in fields(ProductState))
+
+
+def _product_row(state: ProductState) -> dict[str, Any]:
+    return {name: getattr(state, name) for name in _PRODUCT_COLUMNS}
+
+
 async def project(
     session: Session,
     tenant_id: uuid.UUID,
@@ -91,8 +99,8 @@ async def project(
         [_order_row(s) for key, s in plan.orders.items() if key in stored_orders],
     )
     await repo.save_products(
-        [asdict(s) for key, s in plan.products.items() if key not in stored_products],
-        [asdict(s) for key, s in plan.products.items() if key in stored_products],
+        [_product_row(s) for key, s in plan.products.items() if key not in stored_products],
+        [_product_row(s) for key, s in plan.products.items() if key in stored_products],
     )
     return list(plan.orders.values())
 
