@@ -22,6 +22,7 @@ from journeyline.graph.build import MergeStep, TouchFact, plan_chunk
 from journeyline.graph.plan import GraphPlan, SharedType
 from journeyline.graph.stages import STAGES, Stage, StageRow
 from journeyline.graph.view import (
+    GraphStats,
     IntelligenceView,
     Mode,
     Shared,
@@ -192,7 +193,7 @@ async def intelligence(
     returned. The stats describe the whole graph (counting queries)."""
     repo = GraphRepository(session, tenant_id)
     shared = _shared(await repo.shared_nodes())
-    reached = [_STAGE_OF[stage] for stage in await repo.reached_stages() if stage in _STAGE_OF]
+    reached = await _reached(repo)
     customers = await repo.newest_customers(limit + 1)
     touchpoints: list[Touchpoint] = []
     next_cursor: uuid.UUID | None = None
@@ -231,8 +232,24 @@ async def intelligence(
         stage_rows=_rows(await repo.stages_of(customers)),
         touchpoints=touchpoints,
     )
+    stats = await _stats(repo, shared, reached)
+    return IntelligenceView(tuple(nodes), tuple(edges), stats, truncated, next_cursor)
+
+
+async def stats(session: Session, tenant_id: uuid.UUID) -> GraphStats:
+    """The whole graph's stats alone (the dashboard's counts), from counting queries."""
+    repo = GraphRepository(session, tenant_id)
+    reached = await _reached(repo)
+    return await _stats(repo, _shared(await repo.shared_nodes()), reached)
+
+
+async def _reached(repo: GraphRepository) -> list[Stage]:
+    return [_STAGE_OF[stage] for stage in await repo.reached_stages() if stage in _STAGE_OF]
+
+
+async def _stats(repo: GraphRepository, shared: list[Shared], reached: list[Stage]) -> GraphStats:
     total, with_campaign = await repo.touchpoint_counts()
-    stats = counted_stats(
+    return counted_stats(
         customers=await repo.customer_count(),
         touchpoints=total,
         with_campaign=with_campaign,
@@ -241,7 +258,6 @@ async def intelligence(
         current_by_rank=await repo.current_stage_counts(),
         contributions=await repo.contribution_count(),
     )
-    return IntelligenceView(tuple(nodes), tuple(edges), stats, truncated, next_cursor)
 
 
 async def attribution(

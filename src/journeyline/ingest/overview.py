@@ -34,9 +34,7 @@ async def overview(session: Session, tenant_id: uuid.UUID, *, recent: int = 25) 
         board=await crm_service.board(session, tenant_id, 5000),
         graph_nodes={
             str(kind): count
-            for kind, count in (
-                await graph_service.intelligence(session, tenant_id, "summary", 1)
-            ).stats.nodes.items()
+            for kind, count in (await graph_service.stats(session, tenant_id)).nodes.items()
         },
         recent=await events.newest(recent),
     )

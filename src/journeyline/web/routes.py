@@ -272,7 +272,7 @@ async def intelligence_page(
     mode = mode if mode in ("summary", "full") else "summary"
     model = model if model in MODELS else "linear"
     async with _state(request).database.read() as session:
-        view = await graph_service.intelligence(session, context.tenant_id, "summary", 1)
+        stats = await graph_service.stats(session, context.tenant_id)
         attribution = await graph_service.attribution(
             session,
             context.tenant_id,
@@ -285,7 +285,7 @@ async def intelligence_page(
         mode=mode,
         model=model,
         models=MODELS,
-        stats=view.stats,
+        stats=stats,
         attribution=attribution,
     )
 
@@ -296,8 +296,8 @@ async def intelligence_stats(request: Request) -> Response:
     if context is None:
         return _to_sign_in()
     async with _state(request).database.read() as session:
-        view = await graph_service.intelligence(session, context.tenant_id, "summary", 1)
-    return _render(request, "_stats.html", stats=view.stats)
+        stats = await graph_service.stats(session, context.tenant_id)
+    return _render(request, "_stats.html", stats=stats)
 
 
 @router.get("/intelligence/graph.json")
