@@ -340,9 +340,15 @@ def load(page: Page, url: str, referer: str | None = None) -> Page:
     return page
 
 
+QUEUE = "JSON.parse(localStorage.getItem('jl.q.' + sessionStorage.getItem('jl.t')) || '[]')"
+
+
 def queued(page: Page) -> list[dict[str, Any]]:
     """The events this tab's tracker keeps in localStorage, not yet delivered."""
-    events: list[dict[str, Any]] = page.evaluate(
-        "() => JSON.parse(localStorage.getItem('jl.q.' + sessionStorage.getItem('jl.t')) || '[]')"
-    )
+    events: list[dict[str, Any]] = page.evaluate(f"() => {QUEUE}")
     return events
+
+
+def wait_until_delivered(page: Page) -> None:
+    """Until this tab's queue is empty (its page view, sent at load, has been answered)."""
+    page.wait_for_function(f"() => {QUEUE}.length === 0")

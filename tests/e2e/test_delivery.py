@@ -26,6 +26,7 @@ from tests.e2e.conftest import (
     queued,
     timeline,
     tracker_tag,
+    wait_until_delivered,
 )
 
 pytestmark = pytest.mark.browser
@@ -337,6 +338,10 @@ def test_a_tab_opened_from_another_gets_its_own_queue_key(
     tab_id = "sessionStorage.getItem('jl.t')"
     assert popup.evaluate("inheritedTab") == opener.evaluate(tab_id)  # copied by window.open
     assert popup.evaluate(tab_id) != opener.evaluate(tab_id)
+    # Each tab's page view goes out at load: offline before it is answered, it would still be
+    # in the queue below.
+    wait_until_delivered(opener)
+    wait_until_delivered(popup)
 
     browsing.context.set_offline(True)
     opener.evaluate("journeyline.track('In Opener')")
