@@ -15,7 +15,13 @@ from journeyline.config import Settings
 from journeyline.ids import uuid7
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.store.db import Database, Session, is_retryable, recorded_statements
+from journeyline.store.db import (
+    Database,
+    Session,
+    driver_statements,
+    is_retryable,
+    recorded_statements,
+)
 from journeyline.store.models import Event
 from journeyline.store.repositories.events import EventRepository
 from journeyline.store.repositories.graph import GraphRepository
@@ -207,14 +213,18 @@ def rows_touched(database: Database) -> Iterator[list[tuple[str, int]]]:
     """(statement, rows it wrote) of every INSERT, UPDATE and DELETE inside the block."""
     touched: list[tuple[str, int]] = []
 
-    def record(_conn: object, cursor: Any, statement: str, *_args: object) -> None:
+    def note(statement: str, rows: int) -> None:
         verb = statement.lstrip().split(None, 1)[0].upper()
-        if verb in {"INSERT", "UPDATE", "DELETE"}:
-            touched.append((statement, max(int(cursor.rowcount), 0)))
+        if verb in {"INSERT", "UPDATE", "DELETE", "COPY"}:
+            touched.append((statement, rows))
+
+    def record(_conn: object, cursor: Any, statement: str, *_args: object) -> None:
+        note(statement, max(int(cursor.rowcount), 0))
 
     event.listen(database.engine.sync_engine, "after_cursor_execute", record)
     try:
-        yield touched
+        with driver_statements(database, note):
+            yield touched
     finally:
         event.remove(database.engine.sync_engine, "after_cursor_execute", record)
 

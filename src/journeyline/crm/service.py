@@ -11,12 +11,19 @@ from decimal import Decimal
 from typing import Any
 
 from journeyline.crm.companies import Company, company_id, upsert_company
-from journeyline.crm.deals import Deal, DealFact, apply_deal_facts, deal_keys
+from journeyline.crm.deals import Deal, DealFact, apply_deal_facts, deal_id, deal_keys
 from journeyline.crm.persons import ProfileFacts, commerce_state, person_from
 from journeyline.crm.pipeline import Board, pipeline_board
 from journeyline.store.db import Session
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
-from journeyline.store.repositories.crm import COMPANIES, DEALS, PERSONS, CrmRepository
+from journeyline.store.repositories.crm import (
+    COMPANIES,
+    DEALS,
+    PERSONS,
+    CompanyColumns,
+    CrmRepository,
+    DealColumns,
+)
 from journeyline.store.repositories.events import EventRepository
 from journeyline.store.repositories.profiles import ProfileRepository
 
@@ -27,7 +34,7 @@ class CrmChanges:
     persons: list[dict[str, Any]] = field(default_factory=list)
 
 
-def deal_of(row: CrmDeal) -> Deal:
+def deal_of(row: CrmDeal | DealColumns) -> Deal:
     return Deal(
         id=row.id,
         key=row.key,
@@ -54,33 +61,40 @@ def _deal_row(deal: Deal) -> dict[str, Any]:
     return row
 
 
-def _company_of(row: CrmCompany) -> Company:
+def _company_of(row: CrmCompany | CompanyColumns) -> Company:
     return Company(row.id, row.key, row.domain, row.name, row.name_given)
 
 
 async def _profile_facts(
-    session: Session, tenant_id: uuid.UUID, profile_ids: Iterable[uuid.UUID]
+    session: Session,
+    tenant_id: uuid.UUID,
+    profile_ids: Collection[uuid.UUID],
+    known: Mapping[uuid.UUID, tuple[str, Mapping[str, Any]]],
 ) -> list[ProfileFacts]:
+    """The CRM's view of each profile: status and attributes from `known` (the chunk's identity
+    map, as persisted) or else read, and its email and phone identifiers (by kind, then value)."""
     repo = ProfileRepository(session, tenant_id)
-    profiles = await repo.get_many(profile_ids)
-    identities = await repo.identities_of(list(profiles))
+    states = {pid: known[pid] for pid in profile_ids if pid in known}
+    missing = [pid for pid in profile_ids if pid not in known]
+    for row in await repo.states_of(missing):
+        states[row.id] = (row.status, row.attributes or {})
     emails: dict[uuid.UUID, list[str]] = {}
     phones: dict[uuid.UUID, list[str]] = {}
-    for identity in identities:
-        target = (
-            emails if identity.kind == "email" else phones if identity.kind == "phone" else None
-        )
+    for profile_id, kind, value in sorted(
+        await repo.identifiers_of(list(states)), key=lambda item: (item[1], item[2])
+    ):
+        target = emails if kind == "email" else phones if kind == "phone" else None
         if target is not None:
-            target.setdefault(identity.profile_id, []).append(identity.value)
+            target.setdefault(profile_id, []).append(value)
     return [
         ProfileFacts(
-            id=profile.id,
-            status=profile.status,  # type: ignore[arg-type]  # shadow | anchor | merged
-            attributes=profile.attributes or {},
-            emails=tuple(emails.get(profile.id, ())),
-            phones=tuple(phones.get(profile.id, ())),
+            id=profile_id,
+            status=status,  # type: ignore[arg-type]  # shadow | anchor | merged
+            attributes=attributes,
+            emails=tuple(emails.get(profile_id, ())),
+            phones=tuple(phones.get(profile_id, ())),
         )
-        for profile in profiles.values()
+        for profile_id, (status, attributes) in states.items()
     ]
 
 
@@ -92,6 +106,7 @@ async def project(
     now: datetime,
     *,
     merged: Mapping[uuid.UUID, uuid.UUID],
+    states: Mapping[uuid.UUID, tuple[str, Mapping[str, Any]]] | None = None,
 ) -> CrmChanges:
     """Apply a chunk (returns the deals and persons written). `facts` carry survivors' ids; `profiles` are the profiles the chunk
     touched (their persons are refreshed); `merged` maps each profile merged in the chunk to
@@ -106,7 +121,7 @@ async def project(
         return CrmChanges()
 
     # Persons first: a deal takes its person's company.
-    profile_facts = await _profile_facts(session, tenant_id, touched)
+    profile_facts = await _profile_facts(session, tenant_id, touched, states or {})
     people = {p.id: p for p in profile_facts}
     first_pass = {p.id: person_from(p) for p in profile_facts}
     company_keys = {fields.company for fields in first_pass.values() if fields and fields.company}
@@ -139,7 +154,12 @@ async def project(
         else replace(fact, company_id=company_of_person.get(fact.profile_id))
         for fact in facts
     ]
-    stored_deals = await repo.deals_by_key(deal_keys(facts))
+    stored_deals = {
+        row.key: row
+        for row in (
+            await repo.deals_by_id([deal_id(tenant_id, key) for key in deal_keys(facts)])
+        ).values()
+    }
     changed = apply_deal_facts(
         tenant_id, {key: deal_of(row) for key, row in stored_deals.items()}, facts
     )
@@ -155,7 +175,7 @@ async def project(
     for deal_row in await repo.deals_of_profiles(list(people)):
         if deal_row.profile_id is not None:
             deals_by_person.setdefault(deal_row.profile_id, []).append(deal_of(deal_row))
-    stored_persons = await repo.persons_by_id(list(people))
+    stored_persons = await repo.person_ids(list(people))
     new_persons: list[dict[str, Any]] = []
     changed_persons: list[dict[str, Any]] = []
     gone: list[uuid.UUID] = []
@@ -227,7 +247,9 @@ async def restore_unmerged(
     basis event, the one that named its person, is one the log attributes to the restored
     profile's family. Both persons are then derived again."""
     repo = CrmRepository(session, tenant_id)
-    by_order = await repo.deals_by_key([f"order:{order_id}" for order_id in restored_orders])
+    by_order = await repo.deals_by_id(
+        [deal_id(tenant_id, f"order:{order_id}") for order_id in restored_orders]
+    )
     back = {row.id for row in by_order.values() if row.profile_id == survivor_id}
     others = {
         row.basis_event_id: row.id

@@ -11,10 +11,10 @@ from journeyline.identity.normalize import PROVIDER_NAMESPACES
 from journeyline.ids import uuid7
 from journeyline.store.db import Session, advisory_keys
 from journeyline.store.models import Profile
-from journeyline.store.repositories.profiles import ProfileRepository
+from journeyline.store.repositories.profiles import ProfileColumns, ProfileRepository
 
 
-def state_of(profile: Profile) -> ProfileState:
+def state_of(profile: Profile | ProfileColumns) -> ProfileState:
     return ProfileState(
         id=profile.id,
         status=profile.status,  # type: ignore[arg-type]  # the column only ever holds a ProfileStatus
@@ -48,8 +48,7 @@ async def load_graph(
     wanted = set(owners.values()) | set(profile_ids)
     profiles: dict[uuid.UUID, ProfileState] = {}
     while wanted:
-        rows = await repo.get_many(wanted)
-        for profile in rows.values():
+        for profile in await repo.states_of(wanted):
             profiles[profile.id] = state_of(profile)
         wanted = {
             state.merged_into

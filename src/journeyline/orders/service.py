@@ -21,10 +21,15 @@ from journeyline.orders.lifecycle import (
 from journeyline.store.db import Session
 from journeyline.store.models import Order, Product
 from journeyline.store.repositories.events import EventRepository
-from journeyline.store.repositories.orders import OrderRepository, tenants_with_open_orders
+from journeyline.store.repositories.orders import (
+    OrderColumns,
+    OrderRepository,
+    ProductColumns,
+    tenants_with_open_orders,
+)
 
 
-def order_state(row: Order) -> OrderState:
+def order_state(row: Order | OrderColumns) -> OrderState:
     return OrderState(
         order_id=row.order_id,
         profile_id=row.profile_id,
@@ -42,7 +47,7 @@ def order_state(row: Order) -> OrderState:
     )
 
 
-def product_state(row: Product) -> ProductState:
+def product_state(row: Product | ProductColumns) -> ProductState:
     return ProductState(
         product_id=row.product_id,
         name=row.name,

@@ -54,8 +54,13 @@ class CrmProjection:
             for profile_id in touched
             if (state := graph.profiles.get(profile_id)) is None or state.status == "anchor"
         }
+        known = {
+            profile_id: (state.status, state.attributes)
+            for profile_id in touched
+            if (state := graph.profiles.get(profile_id)) is not None
+        }
         changes = await crm_service.project(
-            session, chunk.tenant_id, facts, touched, chunk.now, merged=merged
+            session, chunk.tenant_id, facts, touched, chunk.now, merged=merged, states=known
         )
         return [
             *mutations.deal_messages(chunk.tenant_id, changes.deals),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, select, update
 
@@ -15,54 +17,52 @@ PERSONS = table_of(CrmPerson)
 DEALS = table_of(CrmDeal)
 
 
+class DealColumns(NamedTuple):
+    id: uuid.UUID
+    key: str
+    kind: str
+    stage: str
+    name: str
+    amount: float | None
+    currency: str | None
+    profile_id: uuid.UUID | None
+    company_id: uuid.UUID | None
+    subscription_id: str | None
+    cancelled: bool
+    first_seen_at: datetime
+    last_activity_at: datetime
+    basis_stage: str | None
+    basis_at: datetime | None
+    basis_event_id: uuid.UUID | None
+
+
+class CompanyColumns(NamedTuple):
+    id: uuid.UUID
+    key: str
+    domain: str | None
+    name: str
+    name_given: bool
+
+
 class CrmRepository(TenantRepository):
-    async def deals_by_key(self, keys: Sequence[str]) -> dict[str, CrmDeal]:
-        found: dict[str, CrmDeal] = {}
-        for part in slices(sorted(set(keys))):
-            rows = await self.session.scalars(
-                select(CrmDeal)
-                .where(CrmDeal.tenant_id == self.tenant_id, CrmDeal.key.in_(part))
-                .execution_options(populate_existing=True)
-            )
-            found.update((row.key, row) for row in rows)
-        return found
+    async def deals_by_id(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, DealColumns]:
+        """The deals with these ids, as written so far in this transaction."""
+        rows = await self.lookup(DEALS, ("id",), set(ids), DealColumns._fields)
+        return {row[0]: DealColumns(*row) for row in rows}
 
-    async def deals_of_profiles(self, profile_ids: Sequence[uuid.UUID]) -> list[CrmDeal]:
+    async def deals_of_profiles(self, profile_ids: Collection[uuid.UUID]) -> list[DealColumns]:
         """The deals of these profiles, as written so far in this transaction."""
-        rows: list[CrmDeal] = []
-        for part in slices(sorted(set(profile_ids))):
-            rows += (
-                await self.session.scalars(
-                    select(CrmDeal)
-                    .where(CrmDeal.tenant_id == self.tenant_id, CrmDeal.profile_id.in_(part))
-                    # The chunk's deals were just written by Core statements: do not answer
-                    # with the stale copies the session loaded before.
-                    .execution_options(populate_existing=True)
-                )
-            ).all()
-        return rows
+        rows = await self.lookup(DEALS, ("profile_id",), set(profile_ids), DealColumns._fields)
+        return [DealColumns(*row) for row in rows]
 
-    async def persons_by_id(self, profile_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CrmPerson]:
-        found: dict[uuid.UUID, CrmPerson] = {}
-        for part in slices(sorted(set(profile_ids))):
-            rows = await self.session.scalars(
-                select(CrmPerson)
-                .where(CrmPerson.tenant_id == self.tenant_id, CrmPerson.profile_id.in_(part))
-                .execution_options(populate_existing=True)
-            )
-            found.update((row.profile_id, row) for row in rows)
-        return found
+    async def person_ids(self, profile_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these profiles are CRM persons."""
+        rows = await self.lookup(PERSONS, ("profile_id",), set(profile_ids), ("profile_id",))
+        return {row[0] for row in rows}
 
-    async def companies_by_id(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CrmCompany]:
-        found: dict[uuid.UUID, CrmCompany] = {}
-        for part in slices(sorted(set(ids))):
-            rows = await self.session.scalars(
-                select(CrmCompany)
-                .where(CrmCompany.tenant_id == self.tenant_id, CrmCompany.id.in_(part))
-                .execution_options(populate_existing=True)
-            )
-            found.update((row.id, row) for row in rows)
-        return found
+    async def companies_by_id(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CompanyColumns]:
+        rows = await self.lookup(COMPANIES, ("id",), set(ids), CompanyColumns._fields)
+        return {row[0]: CompanyColumns(*row) for row in rows}
 
     async def repoint_deals(self, moves: Mapping[uuid.UUID, uuid.UUID]) -> None:
         if not moves:
@@ -97,7 +97,7 @@ class CrmRepository(TenantRepository):
         for part in slices(sorted(set(profile_ids))):
             await self.session.execute(
                 delete(CrmPerson).where(
-                    CrmPerson.tenant_id == self.tenant_id, CrmPerson.profile_id.in_(part)
+                    CrmPerson.tenant_id == self.tenant_id, self.among(CrmPerson.profile_id, part)
                 )
             )
 

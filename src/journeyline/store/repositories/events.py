@@ -74,7 +74,7 @@ class EventRepository(TenantRepository):
                         ).where(
                             Event.tenant_id == self.tenant_id,
                             Event.source == source,
-                            Event.external_event_id.in_(part),
+                            self.among(Event.external_event_id, part),
                         )
                     )
                 for row in rows:
@@ -96,8 +96,8 @@ class EventRepository(TenantRepository):
             rows = await self.session.scalars(
                 select(Event.id).where(
                     Event.tenant_id == self.tenant_id,
-                    Event.id.in_(part),
-                    Event.profile_id.in_(sorted(profile_ids)),
+                    self.among(Event.id, part),
+                    self.among(Event.profile_id, sorted(profile_ids)),
                 )
             )
             found.update(rows)
@@ -131,7 +131,7 @@ class EventRepository(TenantRepository):
         """Newest first (or oldest first), keyset-paged on (occurred_at, id): `before` is the
         last row of the previous page."""
         statement = select(Event).where(
-            Event.tenant_id == self.tenant_id, Event.profile_id.in_(profile_ids)
+            Event.tenant_id == self.tenant_id, self.among(Event.profile_id, profile_ids)
         )
         if before is not None:
             at, event_id = before
@@ -155,7 +155,7 @@ class EventRepository(TenantRepository):
             select(Event.object_id)
             .where(
                 Event.tenant_id == self.tenant_id,
-                Event.profile_id.in_(profile_ids),
+                self.among(Event.profile_id, profile_ids),
                 Event.object_id.is_not(None),
             )
             .distinct()
@@ -170,7 +170,7 @@ class EventRepository(TenantRepository):
         for part in slices(sorted(object_ids)):
             rows = await self.session.execute(
                 select(Event.object_id, Event.occurred_at, Event.id, Event.profile_id).where(
-                    Event.tenant_id == self.tenant_id, Event.object_id.in_(part)
+                    Event.tenant_id == self.tenant_id, self.among(Event.object_id, part)
                 )
             )
             for object_id, at, event_id, profile_id in rows:
@@ -189,7 +189,7 @@ class EventRepository(TenantRepository):
             .where(
                 Event.tenant_id == self.tenant_id,
                 Event.session_id == session_id,
-                Event.profile_id.in_(profile_ids),
+                self.among(Event.profile_id, profile_ids),
                 Event.id < before,
             )
         )
@@ -203,7 +203,7 @@ class EventRepository(TenantRepository):
             select(Event.traits, Event.occurred_at)
             .where(
                 Event.tenant_id == self.tenant_id,
-                Event.profile_id.in_(profile_ids),
+                self.among(Event.profile_id, profile_ids),
                 Event.traits.is_not(None),
             )
             .order_by(Event.occurred_at, Event.id)
@@ -214,7 +214,7 @@ class EventRepository(TenantRepository):
 
     async def ids_exist(self, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         statement = select(Event.id).where(
-            Event.tenant_id == self.tenant_id, Event.id.in_(event_ids)
+            Event.tenant_id == self.tenant_id, self.among(Event.id, event_ids)
         )
         return set((await self.session.scalars(statement)).all())
 
@@ -225,7 +225,7 @@ class EventRepository(TenantRepository):
         event `through`, if given)."""
         statement = select(
             func.count(), func.min(Event.occurred_at), func.max(Event.occurred_at)
-        ).where(Event.tenant_id == self.tenant_id, Event.profile_id.in_(profile_ids))
+        ).where(Event.tenant_id == self.tenant_id, self.among(Event.profile_id, profile_ids))
         if through is not None:
             statement = statement.where(Event.id <= through)
         row = (await self.session.execute(statement)).one()

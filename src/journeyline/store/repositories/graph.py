@@ -59,6 +59,26 @@ class TouchpointRecord:
     payload: dict[str, Any]
 
 
+STAGE_COLUMNS = (
+    "profile_id",
+    "origin_profile_id",
+    "stage",
+    "event_id",
+    "event_type",
+    "occurred_at",
+    "revenue",
+    "currency",
+)
+
+
+def _stage_of(row: Sequence[Any]) -> StageRecord:
+    """A row of STAGE_COLUMNS."""
+    profile_id, origin, stage, event_id, event_type, occurred_at, revenue, currency = row
+    return StageRecord(
+        profile_id, origin, stage, event_id, event_type, aware(occurred_at), revenue, currency
+    )
+
+
 def _stage(row: Any) -> StageRecord:
     return StageRecord(
         row.profile_id,
@@ -77,15 +97,8 @@ class GraphRepository(TenantRepository):
 
     async def stages_of(self, profile_ids: Collection[uuid.UUID]) -> list[StageRecord]:
         """The stage rows the profiles hold now (a handful each)."""
-        found: list[StageRecord] = []
-        for part in slices(sorted(profile_ids)):
-            rows = await self.session.execute(
-                select(STAGES).where(
-                    STAGES.c.tenant_id == self.tenant_id, STAGES.c.profile_id.in_(part)
-                )
-            )
-            found.extend(_stage(row) for row in rows)
-        return found
+        rows = await self.lookup(STAGES, ("profile_id",), set(profile_ids), STAGE_COLUMNS)
+        return [_stage_of(row) for row in rows]
 
     async def stages_at(self, stage: str) -> list[StageRecord]:
         """Every row of one stage (attribution's conversions)."""
@@ -119,7 +132,7 @@ class GraphRepository(TenantRepository):
             .where(
                 STAGES.c.tenant_id == self.tenant_id,
                 STAGES.c.profile_id == survivor_id,
-                STAGES.c.origin_profile_id.in_(sorted(origins)),
+                self.among(STAGES.c.origin_profile_id, sorted(origins)),
             )
             .values(profile_id=restored_id)
         )
@@ -260,7 +273,7 @@ class GraphRepository(TenantRepository):
         for part in slices(sorted(event_ids)):
             rows = await self.session.execute(
                 select(SYNCS.c.event_id, SYNCS.c.redeliveries, SYNCS.c.last_synced_at).where(
-                    SYNCS.c.tenant_id == self.tenant_id, SYNCS.c.event_id.in_(part)
+                    SYNCS.c.tenant_id == self.tenant_id, self.among(SYNCS.c.event_id, part)
                 )
             )
             found.update((event_id, (count, aware(at))) for event_id, count, at in rows)
@@ -306,7 +319,7 @@ class GraphRepository(TenantRepository):
         for part in slices(sorted(profile_ids)):
             rows = await self.session.execute(
                 select(Profile.id, Profile.merged_into).where(
-                    Profile.tenant_id == self.tenant_id, Profile.id.in_(part)
+                    Profile.tenant_id == self.tenant_id, self.among(Profile.id, part)
                 )
             )
             found.update((profile_id, into or profile_id) for profile_id, into in rows)
@@ -318,7 +331,7 @@ class GraphRepository(TenantRepository):
         for part in slices(sorted(customers)):
             rows = await self.session.execute(
                 select(Profile.id, Profile.merged_into).where(
-                    Profile.tenant_id == self.tenant_id, Profile.merged_into.in_(part)
+                    Profile.tenant_id == self.tenant_id, self.among(Profile.merged_into, part)
                 )
             )
             found.update((profile_id, into) for profile_id, into in rows if into is not None)
@@ -368,7 +381,7 @@ class GraphRepository(TenantRepository):
         for part in slices(sorted(profile_ids)):
             statement = select(
                 Event.id, Event.profile_id, Event.occurred_at, Event.campaign_id, Event.channel
-            ).where(Event.tenant_id == self.tenant_id, Event.profile_id.in_(part))
+            ).where(Event.tenant_id == self.tenant_id, self.among(Event.profile_id, part))
             if until is not None:
                 statement = statement.where(Event.occurred_at <= until)
             rows = await self.session.execute(statement)

@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeyline.store.models import Order, Product
-from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
+from journeyline.store.repositories.scoped import TenantRepository, table_of
 
 ORDERS = table_of(Order)
 PRODUCTS = table_of(Product)
+
+
+class OrderColumns(NamedTuple):
+    """An order's row as the projection reads it (no ORM object)."""
+
+    order_id: str
+    profile_id: uuid.UUID | None
+    status: str
+    items: list[dict[str, Any]]
+    total: float | None
+    currency: str | None
+    source: str | None
+    created_at: datetime
+    last_activity_at: datetime
+    completed_at: datetime | None
+    abandoned_at: datetime | None
+    reached_checkout: bool
+    last_event_id: uuid.UUID | None
+
+
+class ProductColumns(NamedTuple):
+    product_id: str
+    name: str | None
+    category: str | None
+    price: float | None
+    sku: str | None
+    skeleton: bool
+    updated_at: datetime | None
 
 
 async def tenants_with_open_orders(session: AsyncSession, idle_since: datetime) -> list[uuid.UUID]:
@@ -69,27 +97,15 @@ class OrderRepository(TenantRepository):
         )
         return list((await self.session.scalars(statement)).all())
 
-    async def orders_by_id(self, order_ids: Sequence[str]) -> dict[str, Order]:
-        found: dict[str, Order] = {}
-        for part in slices(sorted(set(order_ids))):
-            rows = await self.session.scalars(
-                select(Order)
-                .where(Order.tenant_id == self.tenant_id, Order.order_id.in_(part))
-                .execution_options(populate_existing=True)
-            )
-            found.update((row.order_id, row) for row in rows)
-        return found
+    async def orders_by_id(self, order_ids: Collection[str]) -> dict[str, OrderColumns]:
+        rows = await self.lookup(ORDERS, ("order_id",), set(order_ids), OrderColumns._fields)
+        return {row[0]: OrderColumns(*row) for row in rows}
 
-    async def products_by_id(self, product_ids: Sequence[str]) -> dict[str, Product]:
-        found: dict[str, Product] = {}
-        for part in slices(sorted(set(product_ids))):
-            rows = await self.session.scalars(
-                select(Product)
-                .where(Product.tenant_id == self.tenant_id, Product.product_id.in_(part))
-                .execution_options(populate_existing=True)
-            )
-            found.update((row.product_id, row) for row in rows)
-        return found
+    async def products_by_id(self, product_ids: Collection[str]) -> dict[str, ProductColumns]:
+        rows = await self.lookup(
+            PRODUCTS, ("product_id",), set(product_ids), ProductColumns._fields
+        )
+        return {row[0]: ProductColumns(*row) for row in rows}
 
     async def save_orders(
         self, new: Sequence[dict[str, Any]], changed: Sequence[dict[str, Any]]
@@ -139,7 +155,7 @@ class OrderRepository(TenantRepository):
         """Keyset-paged on order_id."""
         statement = select(Order).where(Order.tenant_id == self.tenant_id)
         if profile_ids is not None:
-            statement = statement.where(Order.profile_id.in_(profile_ids))
+            statement = statement.where(self.among(Order.profile_id, profile_ids))
         if after is not None:
             statement = statement.where(Order.order_id > after)
         statement = statement.order_by(Order.order_id).limit(limit)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     and_,
@@ -30,6 +30,22 @@ from journeyline.store.models import (
 from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
 STRONG = ("email", "phone", "external_id")
+
+
+class ProfileColumns(NamedTuple):
+    """A profile's columns as resolution reads them (`STATE_COLUMNS`, in this order)."""
+
+    id: uuid.UUID
+    status: str
+    merged_into: uuid.UUID | None
+    attributes: dict[str, Any] | None
+    attribute_times: dict[str, str] | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    event_count: int
+
+
+STATE_COLUMNS = ProfileColumns._fields
 # The Core tables, for executemany UPDATEs keyed on other columns than the primary key.
 IDENTITIES = table_of(Identity)
 PROFILES = table_of(Profile)
@@ -58,30 +74,29 @@ class ProfileRepository(TenantRepository):
 
     # -- identities ----------------------------------------------------------------------------
     async def owners_of(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
-        """Owners of every (kind, value), in one statement per SLICE identifiers."""
-        owners: dict[tuple[str, str], uuid.UUID] = {}
-        for part in slices(sorted(set(keys))):
-            by_kind: dict[str, list[str]] = {}
-            for kind, value in part:
-                by_kind.setdefault(kind, []).append(value)
-            statement = select(Identity.kind, Identity.value, Identity.profile_id).where(
-                Identity.tenant_id == self.tenant_id,
-                or_(
-                    *(
-                        and_(Identity.kind == kind, Identity.value.in_(values))
-                        for kind, values in by_kind.items()
-                    )
-                ),
-            )
-            for kind, value, profile_id in await self.session.execute(statement):
-                owners[(kind, value)] = profile_id
-        return owners
+        """Owners of every (kind, value), by index probes (see `lookup`)."""
+        rows = await self.lookup(
+            IDENTITIES, ("kind", "value"), set(keys), ("kind", "value", "profile_id")
+        )
+        return {(kind, value): profile_id for kind, value, profile_id in rows}
+
+    async def identifiers_of(
+        self, profile_ids: Collection[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, str, str]]:
+        """(profile id, kind, value) of every identifier the profiles own, in no order."""
+        rows = await self.lookup(
+            IDENTITIES, ("profile_id",), set(profile_ids), ("profile_id", "kind", "value")
+        )
+        return [(profile_id, kind, value) for profile_id, kind, value in rows]
 
     async def identities_of(self, profile_ids: Sequence[uuid.UUID]) -> list[Identity]:
         statement = (
             select(Identity)
-            .where(Identity.tenant_id == self.tenant_id, Identity.profile_id.in_(profile_ids))
+            .where(
+                Identity.tenant_id == self.tenant_id, self.among(Identity.profile_id, profile_ids)
+            )
             .order_by(Identity.kind, Identity.value)
+            .execution_options(populate_existing=True)
         )
         return list((await self.session.scalars(statement)).all())
 
@@ -100,7 +115,7 @@ class ProfileRepository(TenantRepository):
                 select(Identity.profile_id, Identity.kind, func.count())
                 .where(
                     Identity.tenant_id == self.tenant_id,
-                    Identity.profile_id.in_(part),
+                    self.among(Identity.profile_id, part),
                     Identity.kind.in_(STRONG),
                     *([not_(or_(*exempt))] if exempt else []),
                 )
@@ -113,37 +128,21 @@ class ProfileRepository(TenantRepository):
     async def insert_identities(
         self, owners: dict[tuple[str, str], uuid.UUID], now: datetime
     ) -> None:
-        rows = [
-            {
-                "tenant_id": self.tenant_id,
-                "kind": kind,
-                "value": value,
-                "profile_id": owner,
-                "created_at": now,
-            }
-            for (kind, value), owner in owners.items()
-        ]
-        for part in slices(rows, 1000):
-            await self.session.execute(insert(table_of(Identity)), list(part))
+        await self.append_rows(
+            IDENTITIES,
+            [
+                {"kind": kind, "value": value, "profile_id": owner, "created_at": now}
+                for (kind, value), owner in owners.items()
+            ],
+        )
 
     async def move_identities(self, owners: dict[tuple[str, str], uuid.UUID]) -> None:
         """New owners for existing identifiers: one executemany, not a statement each."""
-        if not owners:
-            return
-        table = IDENTITIES
-        statement = (
-            update(table)
-            .where(
-                table.c.tenant_id == self.tenant_id,
-                table.c.kind == bindparam("b_kind"),
-                table.c.value == bindparam("b_value"),
-            )
-            .values(profile_id=bindparam("b_owner"))
-        )
-        await self.session.execute(
-            statement,
+        await self.update_rows(
+            IDENTITIES,
+            ("kind", "value"),
             [
-                {"b_kind": kind, "b_value": value, "b_owner": owner}
+                {"kind": kind, "value": value, "profile_id": owner}
                 for (kind, value), owner in owners.items()
             ],
         )
@@ -171,7 +170,7 @@ class ProfileRepository(TenantRepository):
         found: dict[uuid.UUID, set[tuple[str, str]]] = {}
         for part in slices(sorted(set(profile_ids), key=str)):
             statement = select(Identity.profile_id, Identity.kind, Identity.value).where(
-                Identity.tenant_id == self.tenant_id, Identity.profile_id.in_(part)
+                Identity.tenant_id == self.tenant_id, self.among(Identity.profile_id, part)
             )
             for profile_id, kind, value in await self.session.execute(statement):
                 found.setdefault(profile_id, set()).add((kind, value))
@@ -185,17 +184,27 @@ class ProfileRepository(TenantRepository):
 
     # -- profiles ------------------------------------------------------------------------------
     async def get(self, profile_id: uuid.UUID) -> Profile | None:
-        statement = select(Profile).where(
-            Profile.tenant_id == self.tenant_id, Profile.id == profile_id
+        # Fresh, never the session's copy: the bulk paths write profiles past the ORM.
+        statement = (
+            select(Profile)
+            .where(Profile.tenant_id == self.tenant_id, Profile.id == profile_id)
+            .execution_options(populate_existing=True)
         )
         return (await self.session.scalars(statement)).first()
+
+    async def states_of(self, profile_ids: Collection[uuid.UUID]) -> list[ProfileColumns]:
+        """What resolution reads of each profile (`STATE_COLUMNS`), without ORM objects."""
+        rows = await self.lookup(PROFILES, ("id",), profile_ids, STATE_COLUMNS)
+        return [ProfileColumns(*row) for row in rows]
 
     async def get_many(self, profile_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Profile]:
         ids = list(set(profile_ids))
         found: dict[uuid.UUID, Profile] = {}
         for part in slices(ids):
-            statement = select(Profile).where(
-                Profile.tenant_id == self.tenant_id, Profile.id.in_(part)
+            statement = (
+                select(Profile)
+                .where(Profile.tenant_id == self.tenant_id, self.among(Profile.id, part))
+                .execution_options(populate_existing=True)
             )
             for profile in (await self.session.scalars(statement)).all():
                 found[profile.id] = profile
@@ -214,7 +223,7 @@ class ProfileRepository(TenantRepository):
         found: dict[uuid.UUID, set[uuid.UUID]] = {}
         for part in slices(sorted(set(profile_ids), key=str)):
             statement = select(Profile.merged_into, Profile.id).where(
-                Profile.tenant_id == self.tenant_id, Profile.merged_into.in_(part)
+                Profile.tenant_id == self.tenant_id, self.among(Profile.merged_into, part)
             )
             for parent, child in await self.session.execute(statement):
                 if parent is not None:
@@ -236,17 +245,11 @@ class ProfileRepository(TenantRepository):
         )
 
     async def insert_profiles(self, rows: Sequence[dict[str, Any]]) -> None:
-        for part in slices(rows, 500):
-            await self.session.execute(
-                insert(table_of(Profile)), [{**row, "tenant_id": self.tenant_id} for row in part]
-            )
+        await self.append_rows(PROFILES, rows)
 
     async def update_profiles(self, rows: Sequence[dict[str, Any]]) -> None:
         """Bulk UPDATE by primary key; each row holds `id` and the columns to set."""
-        if rows:
-            await self.session.execute(
-                update(Profile), [{**row, "tenant_id": self.tenant_id} for row in rows]
-            )
+        await self.update_rows(PROFILES, ("id",), rows)
 
     async def page(self, *, limit: int, before: tuple[datetime, uuid.UUID] | None) -> list[Profile]:
         statement = select(Profile).where(
@@ -265,18 +268,14 @@ class ProfileRepository(TenantRepository):
 
     # -- lineage, merges, conflicts ------------------------------------------------------------
     async def add_attribute_changes(self, rows: Sequence[dict[str, Any]]) -> None:
-        for part in slices(rows, 500):
-            await self.session.execute(
-                insert(table_of(AttributeChange)),
-                [{**row, "tenant_id": self.tenant_id} for row in part],
-            )
+        await self.append_rows(table_of(AttributeChange), rows)
 
     async def lineage(self, profile_ids: Sequence[uuid.UUID], limit: int) -> list[AttributeChange]:
         statement = (
             select(AttributeChange)
             .where(
                 AttributeChange.tenant_id == self.tenant_id,
-                AttributeChange.profile_id.in_(profile_ids),
+                self.among(AttributeChange.profile_id, profile_ids),
             )
             .order_by(AttributeChange.changed_at.desc(), AttributeChange.id.desc())
             .limit(limit)
@@ -296,8 +295,8 @@ class ProfileRepository(TenantRepository):
             .where(
                 ProfileMerge.tenant_id == self.tenant_id,
                 or_(
-                    ProfileMerge.into_profile_id.in_(profile_ids),
-                    ProfileMerge.from_profile_id.in_(profile_ids),
+                    self.among(ProfileMerge.into_profile_id, profile_ids),
+                    self.among(ProfileMerge.from_profile_id, profile_ids),
                 ),
             )
             .order_by(ProfileMerge.merged_at.desc(), ProfileMerge.id.desc())
