@@ -144,6 +144,17 @@ def rows(results: dict[str, Any]) -> Iterator[Row]:
             _ratio(entry["events_per_s"], copy_eps) if is_pg else "",
             note,
         )
+        again = entry.get("redelivered")
+        if again:
+            yield Row(
+                "batch",
+                f"{db}: drain of the same batches again, {shape}",
+                _rate(again["events_per_s"], "ev/s"),
+                _rate(entry["events_per_s"], "ev/s"),
+                _ratio(again["events_per_s"], entry["events_per_s"]),
+                f"{again['duplicates']:,} duplicates · aim ≥1x the first delivery: "
+                + ("met" if again["events_per_s"] >= entry["events_per_s"] else "NOT met"),
+            )
 
     for entry in results.get("merge", []):
         db = entry.get("database", "?")

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from journeyline import __version__
+from journeyline import __version__, heap
 from journeyline.api import (
     admin,
     batches,
@@ -96,7 +96,18 @@ async def _job_queue(settings: Settings, database: Database) -> JobQueue:
     return local
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def serving_app() -> FastAPI:
+    """What `journeyline serve` runs in each process: the app, whose heap is settled once it
+    has started (heap.py)."""
+    return create_app(settle_heap=True)
+
+
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    settle_heap: bool = False,
+) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -121,6 +132,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 hub=hub,
                 session_secret=_session_secret(settings),
             )
+            if settle_heap:
+                heap.settle()
             yield
 
     app = FastAPI(

@@ -16,9 +16,9 @@ from journeyline.config import Settings, get_settings
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
 
-# What uvicorn imports in each process: `create_app()` reads the settings from the environment
+# What uvicorn imports in each process: `serving_app()` reads the settings from the environment
 # the processes inherit, so every process is configured alike.
-APP_FACTORY = "journeyline.app:create_app"
+APP_FACTORY = "journeyline.app:serving_app"
 SESSION_SECRET_VARIABLE = "JOURNEYLINE_DASHBOARD__SESSION_SECRET"
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
+from dataclasses import fields as fields_of
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -55,10 +56,19 @@ def deal_of(row: CrmDeal | DealColumns) -> Deal:
     )
 
 
+# Rows are the records' fields, read without `asdict`'s recursive deep copy.
+_DEAL_COLUMNS = tuple(f.name for f in fields_of(Deal))
+_COMPANY_COLUMNS = tuple(f.name for f in fields_of(Company))
+
+
 def _deal_row(deal: Deal) -> dict[str, Any]:
-    row = asdict(deal)
+    row = {name: getattr(deal, name) for name in _DEAL_COLUMNS}
     row["amount"] = None if deal.amount is None else float(deal.amount)
     return row
+
+
+def _company_row(company: Company, now: datetime) -> dict[str, Any]:
+    return {**{name: getattr(company, name) for name in _COMPANY_COLUMNS}, "updated_at": now}
 
 
 def _company_of(row: CrmCompany | CompanyColumns) -> Company:
@@ -200,8 +210,8 @@ async def project(
     await repo.save_rows(
         COMPANIES,
         "id",
-        [{**asdict(c), "updated_at": now} for c in new_companies.values()],
-        [{**asdict(c), "updated_at": now} for c in changed_companies.values()],
+        [_company_row(c, now) for c in new_companies.values()],
+        [_company_row(c, now) for c in changed_companies.values()],
     )
     await repo.save_rows(PERSONS, "profile_id", new_persons, changed_persons)
     return CrmChanges(list(changed.values()), [*new_persons, *changed_persons])

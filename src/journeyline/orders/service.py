@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -59,14 +59,15 @@ def product_state(row: Product | ProductColumns) -> ProductState:
     )
 
 
+# Rows are the states' fields, read without `asdict`'s recursive deep copy.
+_ORDER_COLUMNS = tuple(f.name for f in fields(OrderState))
+_PRODUCT_COLUMNS = tuple(f.name for f in fields(ProductState))
+
+
 def _order_row(state: OrderState) -> dict[str, Any]:
-    row = asdict(state)
+    row = {name: getattr(state, name) for name in _ORDER_COLUMNS}
     row["items"] = [item.as_json() for item in state.items]
     return row
-
-
-# A product is flat: its row is its fields, read without `asdict`'s recursive copy.
-_PRODUCT_COLUMNS = tuple(f.name for f in fields(ProductState))
 
 
 def _product_row(state: ProductState) -> dict[str, Any]:

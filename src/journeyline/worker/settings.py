@@ -9,6 +9,7 @@ from arq import cron
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Function, func
 
+from journeyline import heap
 from journeyline.config import Settings, get_settings
 from journeyline.ingest.batches import JobRef
 from journeyline.realtime.broker import RedisBroker
@@ -74,6 +75,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         # What this worker commits reaches the API processes' live clients through Redis.
         database.publisher = ctx["broker"] = RedisBroker.from_url(settings.redis_url)
     ctx["database"] = database
+    heap.settle()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

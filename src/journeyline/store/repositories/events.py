@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select
 
 from journeyline.store.models import Event
 from journeyline.store.repositories.scoped import TenantRepository, aware, slices, table_of
@@ -27,20 +27,18 @@ class StoredEventRef:
 # tenant and source, which makes a backfill quadratic. LATERAL with equality on the whole unique
 # key, fenced by OFFSET 0 so the planner cannot flatten it back into that filter, leaves it no
 # such choice.
-_PG_DEDUPE = text(
-    """
+_PG_DEDUPE = """
     SELECT e.source, e.external_event_id, e.id, e.profile_id, e.payload_hash
-    FROM unnest(CAST(:ids AS varchar[])) AS wanted(external_event_id)
+    FROM unnest($1::varchar[]) AS wanted(external_event_id)
     CROSS JOIN LATERAL (
         SELECT source, external_event_id, id, profile_id, payload_hash
         FROM events
-        WHERE tenant_id = :tenant_id
-          AND source = :source
+        WHERE tenant_id = $2
+          AND source = $3
           AND external_event_id = wanted.external_event_id
         OFFSET 0
     ) AS e
     """
-)
 
 
 EVENTS = table_of(Event)
@@ -59,22 +57,21 @@ class EventRepository(TenantRepository):
         for source, external_ids in by_source.items():
             for part in slices(external_ids):
                 if is_postgres:
-                    rows = await self.session.execute(
-                        _PG_DEDUPE,
-                        {"tenant_id": self.tenant_id, "source": source, "ids": list(part)},
-                    )
+                    rows = await self._driver_fetch(_PG_DEDUPE, list(part), self.tenant_id, source)
                 else:
-                    rows = await self.session.execute(
-                        select(
-                            Event.source,
-                            Event.external_event_id,
-                            Event.id,
-                            Event.profile_id,
-                            Event.payload_hash,
-                        ).where(
-                            Event.tenant_id == self.tenant_id,
-                            Event.source == source,
-                            self.among(Event.external_event_id, part),
+                    rows = list(
+                        await self.session.execute(
+                            select(
+                                Event.source,
+                                Event.external_event_id,
+                                Event.id,
+                                Event.profile_id,
+                                Event.payload_hash,
+                            ).where(
+                                Event.tenant_id == self.tenant_id,
+                                Event.source == source,
+                                self.among(Event.external_event_id, part),
+                            )
                         )
                     )
                 for row in rows:

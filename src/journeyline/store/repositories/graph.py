@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from journeyline.store.models import Event, Profile, ProfileStage, SharedNode, TouchpointSync
@@ -58,6 +57,16 @@ class TouchpointRecord:
     channel: str | None
     payload: dict[str, Any]
 
+
+_SHARED_COUNTED = """ON CONFLICT (tenant_id, type, key) DO UPDATE SET
+    touchpoints = graph_shared_nodes.touchpoints + excluded.touchpoints,
+    first_seen_at = least(graph_shared_nodes.first_seen_at, excluded.first_seen_at),
+    last_seen_at = greatest(graph_shared_nodes.last_seen_at, excluded.last_seen_at),
+    name = coalesce(excluded.name, graph_shared_nodes.name)"""
+
+_RESYNCED = """ON CONFLICT (tenant_id, event_id) DO UPDATE SET
+    redeliveries = graph_touchpoint_syncs.redeliveries + excluded.redeliveries,
+    last_synced_at = greatest(graph_touchpoint_syncs.last_synced_at, excluded.last_synced_at)"""
 
 STAGE_COLUMNS = (
     "profile_id",
@@ -175,26 +184,10 @@ class GraphRepository(TenantRepository):
         if not rows:
             return
         ordered = sorted(rows, key=lambda row: (row["type"], row["key"]))
-        values = [{**row, "tenant_id": self.tenant_id} for row in ordered]
         if self._dialect == "postgresql":
-            statement = pg_insert(SHARED)
-            await self.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["tenant_id", "type", "key"],
-                    set_={
-                        "touchpoints": SHARED.c.touchpoints + statement.excluded.touchpoints,
-                        "first_seen_at": func.least(
-                            SHARED.c.first_seen_at, statement.excluded.first_seen_at
-                        ),
-                        "last_seen_at": func.greatest(
-                            SHARED.c.last_seen_at, statement.excluded.last_seen_at
-                        ),
-                        "name": func.coalesce(statement.excluded.name, SHARED.c.name),
-                    },
-                ),
-                values,
-            )
+            await self.insert_unnest(SHARED, ordered, on_conflict=_SHARED_COUNTED)
             return
+        values = [{**row, "tenant_id": self.tenant_id} for row in ordered]
         lite = sqlite_insert(SHARED)
         await self.session.execute(
             lite.on_conflict_do_update(
@@ -234,24 +227,11 @@ class GraphRepository(TenantRepository):
     async def count_resyncs(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        values = [
-            {**row, "tenant_id": self.tenant_id}
-            for row in sorted(rows, key=lambda row: row["event_id"])
-        ]
+        ordered = sorted(rows, key=lambda row: row["event_id"])
         if self._dialect == "postgresql":
-            statement = pg_insert(SYNCS)
-            greatest = func.greatest(SYNCS.c.last_synced_at, statement.excluded.last_synced_at)
-            await self.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["tenant_id", "event_id"],
-                    set_={
-                        "redeliveries": SYNCS.c.redeliveries + statement.excluded.redeliveries,
-                        "last_synced_at": greatest,
-                    },
-                ),
-                values,
-            )
+            await self.insert_unnest(SYNCS, ordered, on_conflict=_RESYNCED)
             return
+        values = [{**row, "tenant_id": self.tenant_id} for row in ordered]
         lite = sqlite_insert(SYNCS)
         await self.session.execute(
             lite.on_conflict_do_update(

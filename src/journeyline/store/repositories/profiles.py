@@ -16,7 +16,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    text,
     update,
 )
 
@@ -30,6 +29,28 @@ from journeyline.store.models import (
 from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
 STRONG = ("email", "phone", "external_id")
+
+
+_LOCK_KEYS = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k"
+# Per profile, an index probe on (tenant_id, profile_id), as `lookup` does (see there why).
+_STRONG_COUNTS = """
+SELECT w.profile_id, c.kind, c.n
+FROM unnest($2::uuid[]) AS w(profile_id)
+CROSS JOIN LATERAL (
+    SELECT t.kind, count(*) AS n
+    FROM identities AS t
+    WHERE t.tenant_id = $1
+      AND t.profile_id = w.profile_id
+      AND t.kind IN ('email', 'phone', 'external_id')
+      AND NOT (
+          t.kind = 'external_id'
+          AND strpos(t.value, ':') > 0
+          AND split_part(t.value, ':', 1) = ANY($3::text[])
+      )
+    GROUP BY t.kind
+    OFFSET 0
+) AS c
+"""
 
 
 class ProfileColumns(NamedTuple):
@@ -67,10 +88,7 @@ class ProfileRepository(TenantRepository):
         if not keys or self.session.get_bind().dialect.name != "postgresql":
             return
         for part in slices(keys, 1000):
-            await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-                {"keys": list(part)},
-            )
+            await self._driver_fetch(_LOCK_KEYS, list(part))
 
     # -- identities ----------------------------------------------------------------------------
     async def owners_of(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
@@ -106,6 +124,14 @@ class ProfileRepository(TenantRepository):
         """Strong identifiers per profile and kind, without external ids in the exempt
         namespaces (`stripe:…`), which no limit applies to."""
         counts: dict[uuid.UUID, dict[str, int]] = {}
+        if self.on_postgres:
+            for part in slices(profile_ids):
+                rows = await self._driver_fetch(
+                    _STRONG_COUNTS, self.tenant_id, list(part), list(exempt_namespaces)
+                )
+                for profile_id, kind, count in rows:
+                    counts.setdefault(profile_id, {})[kind] = int(count)
+            return counts
         exempt = [
             and_(Identity.kind == "external_id", Identity.value.startswith(f"{namespace}:"))
             for namespace in exempt_namespaces

@@ -122,13 +122,16 @@ class TenantRepository:
             return
         columns = ["tenant_id", *(name for name in rows[0] if name != "tenant_id")]
         defaulted = any(c.default is not None and c.name not in columns for c in table.c)
-        if len(rows) < COPY_FROM or defaulted or not self.on_postgres:
+        if defaulted or not self.on_postgres:
             for part in slices(rows, 500):
                 await self.session.execute(
                     insert(table), [{**row, "tenant_id": self.tenant_id} for row in part]
                 )
             return
         names = columns[1:]
+        if len(rows) < COPY_FROM:
+            await self.insert_unnest(table, rows)
+            return
         records = _records(table, names, rows, lead=(self.tenant_id,))
         raw = await self._driver()
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
@@ -136,6 +139,23 @@ class TenantRepository:
             statement, raw.copy_records_to_table(table.name, records=records, columns=columns)
         )
         driver_executed(self.session.get_bind(), statement, _status_rows(status))
+
+    async def insert_unnest(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, on_conflict: str = ""
+    ) -> None:
+        """PostgreSQL: `INSERT … SELECT FROM unnest(…)`, one array parameter per column (all
+        rows with the columns of the first), then `on_conflict` as given. Its text is the same
+        for any number of rows: one prepared statement, no SQLAlchemy work per value."""
+        if not rows:
+            return
+        names = tuple(name for name in rows[0] if name != "tenant_id")
+        sql = _insert_sql(table, names) + (f" {on_conflict}" if on_conflict else "")
+        raw = await self._driver()
+        for part in slices(rows, 5000):
+            records = _records(table, names, part)
+            arrays = [list(column) for column in zip(*records, strict=True)]
+            status = await _driver_call(sql, raw.execute(sql, self.tenant_id, *arrays))
+            driver_executed(self.session.get_bind(), sql, _status_rows(status))
 
     async def update_rows(
         self, table: Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]
@@ -193,9 +213,15 @@ class TenantRepository:
         return rows
 
     async def _driver(self) -> Any:
-        """The asyncpg connection under the session's transaction."""
+        """The asyncpg connection under the session's transaction. SQLAlchemy's adapter opens
+        the transaction (BEGIN) lazily, at its own first statement; a statement sent to the
+        driver before that would run outside it, committed at once whatever the unit of work
+        does next. So the transaction is begun here if it is not yet."""
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
+        adapted: Any = raw.dbapi_connection
+        if getattr(adapted, "_transaction", True) is None:
+            await adapted._start_transaction()
         return raw.driver_connection
 
     async def save_rows(
@@ -221,6 +247,21 @@ async def _driver_call(what: str, call: Awaitable[T]) -> T:
             raise
         wrapper = IntegrityError if sqlstate.startswith("23") else DBAPIError
         raise wrapper(what, None, exc) from exc
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(table: Table, names: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO {table.name} (tenant_id, "
+        + ", ".join(f'"{name}"' for name in names)
+        + ") SELECT $1, "
+        + ", ".join(f'v."{name}"{_cast_back(table, name)}' for name in names)
+        + " FROM unnest("
+        + ", ".join(f"${i + 2}::{_array_type(table, name)}[]" for i, name in enumerate(names))
+        + ") AS v("
+        + ", ".join(f'"{name}"' for name in names)
+        + ")"
+    )
 
 
 @lru_cache(maxsize=256)
