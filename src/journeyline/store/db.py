@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,7 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from journeyline.errors import StorageUnavailable
+from journeyline.errors import JourneylineError, StorageUnavailable
+from journeyline.store.outages import is_unavailable
 
 T = TypeVar("T")
 
@@ -93,8 +95,10 @@ class Database:
         try:
             async with self.sessions() as session:
                 yield session
-        except (OperationalError, OSError, ConnectionError) as exc:
-            raise StorageUnavailable("the database is unavailable") from exc
+        except Exception as exc:
+            if is_outage(exc):
+                raise StorageUnavailable("the database is unavailable") from exc
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -114,8 +118,11 @@ class Database:
                 await session.commit()
             except BaseException as exc:
                 session.info.pop(_OUTBOX, None)
-                await session.rollback()
-                if isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError):
+                # The rollback of a connection that is gone fails too: the error that counts is
+                # the one that made the unit of work fail.
+                with contextlib.suppress(Exception):
+                    await session.rollback()
+                if isinstance(exc, Exception) and is_outage(exc):
                     raise StorageUnavailable("the database is unavailable") from exc
                 raise
             messages = session.info.pop(_OUTBOX, None)
@@ -147,12 +154,20 @@ class Database:
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except (OperationalError, DBAPIError, OSError, ConnectionError):
-            return False
+        except Exception as exc:
+            if is_unavailable(exc) or isinstance(exc, DBAPIError):
+                return False
+            raise
         return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_outage(exc: Exception) -> bool:
+    """The database cannot be reached (store/outages.py), and no StorageUnavailable says so
+    yet; a JourneylineError raised inside a unit of work is the caller's answer, kept."""
+    return not isinstance(exc, JourneylineError) and is_unavailable(exc)
 
 
 @contextmanager
