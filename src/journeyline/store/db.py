@@ -154,10 +154,9 @@ class Database:
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            if is_unavailable(exc) or isinstance(exc, DBAPIError):
-                return False
-            raise
+        except Exception:
+            # A readiness probe answers "not ready", never an error of its own.
+            return False
         return True
 
     async def dispose(self) -> None:
