@@ -58,7 +58,7 @@ async def _realtime(settings: Settings, database: Database, hub: Hub) -> AsyncIt
         finally:
             database.publisher = None
         return
-    broker = RedisBroker.from_url(settings.redis_url)
+    broker = RedisBroker.from_url(settings.redis_url, settings.redis)
     subscribed = asyncio.Event()
     listener = asyncio.get_running_loop().create_task(broker.listen(hub, subscribed))
     database.publisher = broker
@@ -90,7 +90,7 @@ def _session_secret(settings: Settings) -> bytes:
 async def _job_queue(settings: Settings, database: Database) -> JobQueue:
     """Redis (Arq workers run the jobs) when configured; the embedded worker otherwise."""
     if settings.redis_url:
-        return await ArqQueue.connect(settings.redis_url)
+        return await ArqQueue.connect(settings.redis_url, settings.redis)
     local = LocalWorker(database, settings)
     await local.start()
     return local

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,32 @@ class WorkerSettings(BaseModel):
     local_concurrency: int = 1
 
 
+class RedisClientSettings(BaseModel):
+    """Bounds on every Redis call (decision 45): a Redis that is down or frozen (SIGSTOP) costs
+    a request at most these, never its answer."""
+
+    # Connecting, and waiting for any one reply.
+    connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    socket_timeout_seconds: float = Field(default=1.0, gt=0)
+    # A pooled connection idle this long is PINGed before it is used again.
+    health_check_seconds: float = Field(default=15.0, ge=0)
+    # After a realtime publish fails, live messages skip Redis this long (no request waits on a
+    # Redis known to be away); the clients that missed some are told to resync.
+    publish_pause_seconds: float = Field(default=2.0, ge=0)
+    # `journeyline worker` after losing Redis: the wait before each attempt to reconnect,
+    # doubling from the first to the most.
+    reconnect_first_seconds: float = Field(default=0.5, gt=0)
+    reconnect_most_seconds: float = Field(default=5.0, gt=0)
+
+    def client_options(self) -> dict[str, Any]:
+        """redis-py's keyword arguments for these bounds (every client journeyline makes)."""
+        return {
+            "socket_connect_timeout": self.connect_timeout_seconds,
+            "socket_timeout": self.socket_timeout_seconds,
+            "health_check_interval": self.health_check_seconds,
+        }
+
+
 class OrderSettings(BaseModel):
     """Orders (DESIGN §5); a tenant's `abandon_after_seconds` setting overrides the default."""
 
@@ -97,11 +124,14 @@ class Settings(BaseSettings):
     port: int = 8000
     # Seconds an authenticated key stays cached in a process before it is looked up again.
     key_cache_seconds: float = 30.0
+    # What every 503 asks the client to wait before sending again (`Retry-After`, seconds).
+    retry_after_seconds: int = Field(default=2, ge=1)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    redis: RedisClientSettings = Field(default_factory=RedisClientSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @property

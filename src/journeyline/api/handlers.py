@@ -1,4 +1,6 @@
-"""One renderer for every error: {"error": {"code", "message", "field"?, "index"?}}."""
+"""One renderer for every error: {"error": {"code", "message", "field"?, "index"?}}. Every 503
+carries `Retry-After` (DESIGN §8); a database that cannot be reached is a 503 whatever the
+route, and whatever wrapped its error (decision 45)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journeyline.api.responses import OrjsonResponse
-from journeyline.errors import JourneylineError
+from journeyline.config import Settings
+from journeyline.errors import JourneylineError, StorageUnavailable
+from journeyline.store.outages import is_unavailable
 
 log = logging.getLogger("journeyline.api")
 
@@ -22,21 +26,37 @@ HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_payload",
+    503: "unavailable",
 }
 
 
+def retry_after(request: Request) -> dict[str, str]:
+    """The `Retry-After` header every 503 carries, from the app's settings."""
+    state = getattr(request.app.state, "journeyline", None)
+    settings: Settings | None = getattr(state, "settings", None)
+    seconds = (
+        settings.retry_after_seconds if settings is not None else Settings().retry_after_seconds
+    )
+    return {"Retry-After": str(seconds)}
+
+
 def error_response(
-    status: int, body: dict[str, object], headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    body: dict[str, object],
+    headers: dict[str, str] | None = None,
 ) -> OrjsonResponse:
+    if status == 503:
+        headers = {**retry_after(request), **(headers or {})}
     return OrjsonResponse({"error": body}, status_code=status, headers=headers)
 
 
-async def on_journeyline_error(_request: Request, exc: Exception) -> OrjsonResponse:
+async def on_journeyline_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, JourneylineError)
-    return error_response(exc.status_code, exc.to_dict())
+    return error_response(request, exc.status_code, exc.to_dict())
 
 
-async def on_validation_error(_request: Request, exc: Exception) -> OrjsonResponse:
+async def on_validation_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
@@ -44,22 +64,29 @@ async def on_validation_error(_request: Request, exc: Exception) -> OrjsonRespon
     body: dict[str, object] = {"code": "invalid_payload", "message": str(first.get("msg"))}
     if location:
         body["field"] = ".".join(location)
-    return error_response(422, body)
+    return error_response(request, 422, body)
 
 
-async def on_http_error(_request: Request, exc: Exception) -> OrjsonResponse:
+async def on_http_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
     return error_response(
+        request,
         exc.status_code,
         {"code": code, "message": str(exc.detail)},
         headers=dict(exc.headers) if exc.headers else None,
     )
 
 
-async def on_unexpected_error(_request: Request, exc: Exception) -> OrjsonResponse:
+async def on_unexpected_error(request: Request, exc: Exception) -> OrjsonResponse:
+    if is_unavailable(exc):
+        # Whatever raised it (a driver error no unit of work wrapped), the client may simply
+        # send the same request again once the database is back.
+        log.warning("the database is unavailable: %s", type(exc).__name__)
+        unavailable = StorageUnavailable("the database is unavailable")
+        return error_response(request, 503, unavailable.to_dict())
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, {"code": "internal_error", "message": "internal error"})
+    return error_response(request, 500, {"code": "internal_error", "message": "internal error"})
 
 
 def install_error_handlers(app: FastAPI) -> None:

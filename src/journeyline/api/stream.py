@@ -10,7 +10,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from journeyline.api.deps import authenticate, session_context
 from journeyline.api.state import AppState
-from journeyline.errors import JourneylineError
+from journeyline.errors import JourneylineError, StorageUnavailable
 from journeyline.realtime.hub import Subscription
 from journeyline.realtime.messages import message
 from journeyline.tenancy import sessions
@@ -28,6 +28,8 @@ async def _tenant_of(websocket: WebSocket, state: AppState) -> TenantContext | s
             return signed_in
     try:
         context = await authenticate(state, key.strip() if key else None)
+    except StorageUnavailable:
+        raise
     except JourneylineError as exc:
         return exc.message
     if not context.is_secret:
@@ -59,7 +61,12 @@ async def stream(websocket: WebSocket) -> None:
     on will arrive), then relays the tenant's messages, with a `ping` after each
     `ping_seconds` of silence."""
     state: AppState = websocket.app.state.journeyline
-    tenant = await _tenant_of(websocket, state)
+    try:
+        tenant = await _tenant_of(websocket, state)
+    except StorageUnavailable as exc:
+        # 1013 "try again later": the WebSocket's 503.
+        await websocket.close(code=status.WS_1013_TRY_AGAIN_LATER, reason=exc.message)
+        return
     if isinstance(tenant, str):
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=tenant)
         return

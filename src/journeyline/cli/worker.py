@@ -6,16 +6,16 @@ import asyncio
 import logging
 
 import typer
-from arq.worker import Worker
 
 from journeyline.config import get_settings
-from journeyline.worker.settings import worker_settings
+from journeyline.worker.supervisor import Supervisor
 
 
 def worker(
     burst: bool = typer.Option(False, help="Run the queued jobs, then exit."),
 ) -> None:
-    """Process batches from Redis. Run as many as you like; each job runs on one of them."""
+    """Process batches from Redis. Run as many as you like; each job runs on one of them. A
+    worker that loses Redis connects again by itself (decision 45)."""
     settings = get_settings()
     if not settings.redis_url:
         typer.echo(
@@ -27,10 +27,8 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     async def run() -> None:
-        arq_worker = Worker(**worker_settings(settings), burst=burst)
-        try:
-            await arq_worker.async_run()
-        finally:
-            await arq_worker.close()
+        supervisor = Supervisor(settings, burst=burst)
+        supervisor.install_signal_handlers()
+        await supervisor.run()
 
     asyncio.run(run())

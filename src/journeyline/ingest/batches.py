@@ -48,9 +48,15 @@ class JobRef:
 
 class JobQueue(Protocol):
     """Where accepted jobs are announced: Redis (Arq) in production, an in-process worker in
-    the embedded shape. Losing an announcement is allowed (the sweeper makes it again)."""
+    the embedded shape. Losing an announcement is allowed (the sweeper makes it again), and
+    neither call may take longer than its bound: a Redis that is down or frozen delays the
+    batch, never the answer that it is stored."""
 
     async def enqueue(self, ref: JobRef) -> None: ...
+
+    async def ping(self) -> bool:
+        """Whether announcements reach the workers now (for /readyz)."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -14,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,7 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from journeyline.errors import StorageUnavailable
+from journeyline.errors import JourneylineError, StorageUnavailable
+from journeyline.store.outages import is_unavailable
 
 T = TypeVar("T")
 
@@ -114,8 +116,10 @@ class Database:
         try:
             async with self.sessions() as session:
                 yield session
-        except (OperationalError, OSError, ConnectionError) as exc:
-            raise StorageUnavailable("the database is unavailable") from exc
+        except Exception as exc:
+            if is_outage(exc):
+                raise StorageUnavailable("the database is unavailable") from exc
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -135,8 +139,11 @@ class Database:
                 await session.commit()
             except BaseException as exc:
                 session.info.pop(_OUTBOX, None)
-                await session.rollback()
-                if isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError):
+                # The rollback of a connection that is gone fails too: the error that counts is
+                # the one that made the unit of work fail.
+                with contextlib.suppress(Exception):
+                    await session.rollback()
+                if isinstance(exc, Exception) and is_outage(exc):
                     raise StorageUnavailable("the database is unavailable") from exc
                 raise
             messages = session.info.pop(_OUTBOX, None)
@@ -168,7 +175,8 @@ class Database:
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except (OperationalError, DBAPIError, OSError, ConnectionError):
+        except Exception:
+            # A readiness probe answers "not ready", never an error of its own.
             return False
         return True
 
@@ -198,6 +206,12 @@ def driver_statements(database: Database, listener: DriverListener) -> Iterator[
         yield
     finally:
         listeners.remove(listener)
+
+
+def is_outage(exc: Exception) -> bool:
+    """The database cannot be reached (store/outages.py), and no StorageUnavailable says so
+    yet; a JourneylineError raised inside a unit of work is the caller's answer, kept."""
+    return not isinstance(exc, JourneylineError) and is_unavailable(exc)
 
 
 @contextmanager

@@ -34,6 +34,10 @@ class LocalWorker:
     async def enqueue(self, ref: JobRef) -> None:
         self._queue.put_nowait(ref)
 
+    async def ping(self) -> bool:
+        """In-process: it answers while its tasks run."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
     async def drain(self) -> None:
         """Return once every announced job has been run (tests and `import` wait on this)."""
         await self._queue.join()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from arq import cron
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Function, func
+from redis.asyncio import ConnectionPool
 
 from journeyline import heap
-from journeyline.config import Settings, get_settings
+from journeyline.config import RedisClientSettings, Settings, get_settings
 from journeyline.ingest.batches import JobRef
 from journeyline.realtime.broker import RedisBroker
 from journeyline.store.db import Database
@@ -21,24 +23,49 @@ log = logging.getLogger("journeyline.worker")
 QUEUE_NAME = "journeyline:ingest"
 
 
-class ArqQueue:
-    """Announces jobs on Redis. Enqueue failures are logged, not raised: the job is already
-    durable, and the sweeper announces it again."""
+def arq_redis(url: str, options: RedisClientSettings) -> ArqRedis:
+    """An Arq client whose every call is bounded (connect, reply, idle health check). Nothing
+    connects until the first call: Redis down at start-up must not keep a process down."""
+    pool = ConnectionPool.from_url(url, **options.client_options())
+    redis = ArqRedis(pool, default_queue_name=QUEUE_NAME)
+    redis.auto_close_connection_pool = True
+    return redis
 
-    def __init__(self, redis: ArqRedis) -> None:
+
+class ArqQueue:
+    """Announces jobs on Redis. Enqueue failures are logged, not raised, and bounded in time:
+    the job is already durable, and the sweeper announces it again (DESIGN §9, decision 45)."""
+
+    def __init__(self, redis: ArqRedis, options: RedisClientSettings) -> None:
         self.redis = redis
+        # An announcement is a few round trips (WATCH, EXISTS, MULTI, ZADD, EXEC): the whole
+        # of it, not each, is held to one connect and one reply's bound.
+        self.timeout_seconds = options.connect_timeout_seconds + options.socket_timeout_seconds
 
     @classmethod
-    async def connect(cls, url: str) -> ArqQueue:
-        return cls(await create_pool(RedisSettings.from_dsn(url), default_queue_name=QUEUE_NAME))
+    async def connect(cls, url: str, options: RedisClientSettings | None = None) -> ArqQueue:
+        options = options or RedisClientSettings()
+        return cls(arq_redis(url, options), options)
 
     async def enqueue(self, ref: JobRef) -> None:
         try:
-            await self.redis.enqueue_job(
-                "process_ingest_batch_job", str(ref.tenant_id), str(ref.job_id)
+            async with asyncio.timeout(self.timeout_seconds):
+                await self.redis.enqueue_job(
+                    "process_ingest_batch_job", str(ref.tenant_id), str(ref.job_id)
+                )
+        except Exception as exc:
+            log.warning(
+                "could not announce ingest job %s on Redis (%s); the sweeper will",
+                ref.job_id,
+                type(exc).__name__,
             )
+
+    async def ping(self) -> bool:
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                return bool(await self.redis.ping())
         except Exception:
-            log.warning("could not announce ingest job %s on Redis; the sweeper will", ref.job_id)
+            return False
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -52,7 +79,8 @@ async def process_ingest_batch_job(ctx: dict[str, Any], tenant_id: str, job_id: 
 
 
 async def sweep_ingest_jobs(ctx: dict[str, Any]) -> int:
-    return await sweep(ctx["database"], ctx["settings"], ArqQueue(ctx["redis"]))
+    settings: Settings = ctx["settings"]
+    return await sweep(ctx["database"], settings, ArqQueue(ctx["redis"], settings.redis))
 
 
 async def sweep_abandoned_orders(ctx: dict[str, Any]) -> int:
@@ -68,19 +96,28 @@ def _every(seconds: float) -> dict[str, Any]:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    """Once per process: a worker that reconnects to Redis (worker/supervisor.py) starts Arq
+    again with the same context, and keeps its database."""
+    ctx["connected"] = True
+    if "database" in ctx:
+        return
     settings: Settings = ctx.get("settings") or get_settings()
     ctx["settings"] = settings
     database = Database.from_url(settings.database_url)
     if settings.redis_url:
         # What this worker commits reaches the API processes' live clients through Redis.
-        database.publisher = ctx["broker"] = RedisBroker.from_url(settings.redis_url)
+        database.publisher = ctx["broker"] = RedisBroker.from_url(
+            settings.redis_url, settings.redis
+        )
     ctx["database"] = database
     heap.settle()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["database"].dispose()
-    broker = ctx.get("broker")
+    database = ctx.pop("database", None)
+    if database is not None:
+        await database.dispose()
+    broker = ctx.pop("broker", None)
     if broker is not None:
         await broker.close()
 

@@ -238,46 +238,18 @@ class TenantRepository:
 
 async def _driver_call(what: str, call: Awaitable[T]) -> T:
     """Await a raw asyncpg call; its errors bypass SQLAlchemy's wrapping, so they get its types
-    here: a unique-key race or a deadlock is retried like one raised through the session."""
+    here, as the session would have given them: a unique-key race or a deadlock is retried, a
+    value the driver refuses is a DBAPIError the batch lane isolates, an outage stays one
+    (store/outages.py reads the SQLSTATE or the driver's error through `orig`)."""
     try:
         return await call
     except Exception as exc:
         sqlstate = getattr(exc, "sqlstate", None)
-        if not isinstance(sqlstate, str):
-            raise
-        wrapper = IntegrityError if sqlstate.startswith("23") else DBAPIError
-        raise wrapper(what, None, exc) from exc
-
-
-@lru_cache(maxsize=256)
-def _insert_sql(table: Table, names: tuple[str, ...]) -> str:
-    return (
-        f"INSERT INTO {table.name} (tenant_id, "
-        + ", ".join(f'"{name}"' for name in names)
-        + ") SELECT $1, "
-        + ", ".join(f'v."{name}"{_cast_back(table, name)}' for name in names)
-        + " FROM unnest("
-        + ", ".join(f"${i + 2}::{_array_type(table, name)}[]" for i, name in enumerate(names))
-        + ") AS v("
-        + ", ".join(f'"{name}"' for name in names)
-        + ")"
-    )
-
-
-@lru_cache(maxsize=256)
-def _lookup_sql(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
-    listed = ", ".join(f'"{name}"' for name in columns)
-    return (
-        "SELECT "
-        + ", ".join(f'found."{name}"' for name in columns)
-        + " FROM unnest("
-        + ", ".join(f"${i + 2}::{_array_type(table, key)}[]" for i, key in enumerate(keys))
-        + ") AS w("
-        + ", ".join(f'"{key}"' for key in keys)
-        + f") CROSS JOIN LATERAL (SELECT {listed} FROM {table.name} AS t WHERE t.tenant_id = $1 AND "
-        + " AND ".join(f't."{key}" = w."{key}"' for key in keys)
-        + " OFFSET 0) AS found"
-    )
+        if isinstance(sqlstate, str) and sqlstate.startswith("23"):
+            raise IntegrityError(what, None, exc) from exc
+        if isinstance(sqlstate, str) or type(exc).__module__.startswith("asyncpg"):
+            raise DBAPIError(what, None, exc) from exc
+        raise
 
 
 def _status_rows(status: object) -> int:
