@@ -252,6 +252,37 @@ async def _driver_call(what: str, call: Awaitable[T]) -> T:
         raise
 
 
+@lru_cache(maxsize=256)
+def _insert_sql(table: Table, names: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO {table.name} (tenant_id, "
+        + ", ".join(f'"{name}"' for name in names)
+        + ") SELECT $1, "
+        + ", ".join(f'v."{name}"{_cast_back(table, name)}' for name in names)
+        + " FROM unnest("
+        + ", ".join(f"${i + 2}::{_array_type(table, name)}[]" for i, name in enumerate(names))
+        + ") AS v("
+        + ", ".join(f'"{name}"' for name in names)
+        + ")"
+    )
+
+
+@lru_cache(maxsize=256)
+def _lookup_sql(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    listed = ", ".join(f'"{name}"' for name in columns)
+    return (
+        "SELECT "
+        + ", ".join(f'found."{name}"' for name in columns)
+        + " FROM unnest("
+        + ", ".join(f"${i + 2}::{_array_type(table, key)}[]" for i, key in enumerate(keys))
+        + ") AS w("
+        + ", ".join(f'"{key}"' for key in keys)
+        + f") CROSS JOIN LATERAL (SELECT {listed} FROM {table.name} AS t WHERE t.tenant_id = $1 AND "
+        + " AND ".join(f't."{key}" = w."{key}"' for key in keys)
+        + " OFFSET 0) AS found"
+    )
+
+
 def _status_rows(status: object) -> int:
     """The row count of a command status ("UPDATE 3", "COPY 1000")."""
     last = str(status).rsplit(" ", 1)[-1]
