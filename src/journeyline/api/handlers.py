@@ -22,6 +22,7 @@ HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_payload",
+    429: "rate_limited",
 }
 
 
@@ -33,7 +34,7 @@ def error_response(
 
 async def on_journeyline_error(_request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, JourneylineError)
-    return error_response(exc.status_code, exc.to_dict())
+    return error_response(exc.status_code, exc.to_dict(), headers=exc.headers())
 
 
 async def on_validation_error(_request: Request, exc: Exception) -> OrjsonResponse:
