@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -23,10 +24,10 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def keys_of(client: httpx.AsyncClient, tenant: TenantKeys) -> list[dict[str, object]]:
+async def keys_of(client: httpx.AsyncClient, tenant: TenantKeys) -> list[dict[str, Any]]:
     response = await client.get("/v1/keys", headers=tenant.secret)
     assert response.status_code == 200, response.text
-    data: list[dict[str, object]] = response.json()["data"]
+    data: list[dict[str, Any]] = response.json()["data"]
     return data
 
 
@@ -316,10 +317,10 @@ async def test_two_concurrent_revocations_cannot_take_the_last_two_secret_keys(
     assert len(live) == 1
 
 
-async def keys_of_any(client: httpx.AsyncClient, keys: tuple[str, ...]) -> list[dict[str, object]]:
+async def keys_of_any(client: httpx.AsyncClient, keys: tuple[str, ...]) -> list[dict[str, Any]]:
     for key in keys:
         response = await client.get("/v1/keys", headers=bearer(key))
         if response.status_code == 200:
-            data: list[dict[str, object]] = response.json()["data"]
+            data: list[dict[str, Any]] = response.json()["data"]
             return data
     raise AssertionError("no key of the tenant is live")
