@@ -80,7 +80,7 @@ async def identify_key(state: AppState, key: str | None, address: str) -> KeyOwn
     owner = tenancy.cached_key_owner(key, state.keys)
     if owner is not None:
         return owner
-    retry = state.budgets.refused_address(address)
+    retry = await state.budgets.refused_address(address)
     if retry is not None:
         raise _address_refused(retry)
     async with state.database.read() as session:
@@ -211,7 +211,7 @@ async def admin_token(request: Request, state: StateDep) -> None:
     if not expected:
         raise Forbidden("platform administration is disabled: set JOURNEYLINE_ADMIN_TOKEN")
     address = client_address(request)
-    retry = state.budgets.refused_address(address)
+    retry = await state.budgets.refused_address(address)
     if retry is not None:
         raise _address_refused(retry)
     if scheme.lower() != "bearer" or not hmac.compare_digest(

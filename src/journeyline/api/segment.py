@@ -126,6 +126,7 @@ def _failure(exc: JourneylineError) -> OrjsonResponse:
     return OrjsonResponse(
         {"error": exc.to_dict(), "code": exc.code, "message": exc.message},
         status_code=exc.status_code,
+        headers=exc.headers(),
     )
 
 

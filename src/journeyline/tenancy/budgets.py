@@ -101,14 +101,14 @@ class Budgets:
         try:
             allowed = await limiter.hit(item, identifier, cost=cost)
         except StorageError:
-            self._shared_down(item)
+            self._shared_down()
             limiter = self._local
             allowed = await limiter.hit(item, identifier, cost=cost)
         if allowed:
             return None
         return await self._retry_after(limiter, item, identifier)
 
-    def _shared_down(self, item: RateLimitItem) -> None:
+    def _shared_down(self) -> None:
         if time.monotonic() >= self._shared_down_until:
             log.warning(
                 "budgets: Redis does not answer; this process keeps its own for %.0f s",
@@ -116,28 +116,45 @@ class Budgets:
             )
         self._shared_down_until = time.monotonic() + self.settings.redis_retry_seconds
 
-    def refused_address(self, address: str) -> int | None:
-        """Seconds until `address` may try a credential again (its failure budget is spent,
-        as this process last learnt), or None. Memory only: this runs before any other work."""
+    async def refused_address(self, address: str) -> int | None:
+        """Seconds until `address` may present a credential again (its failure budget is
+        spent), or None. Asked before any database work: what this process already knows costs
+        a dict lookup, anything else one look at the budget (which spends nothing)."""
         until = self._blocked.get(address)
-        if until is None:
-            return None
-        left = until - time.monotonic()
-        if left <= 0:
+        if until is not None:
+            left = until - time.monotonic()
+            if left > 0:
+                return max(1, math.ceil(left))
             del self._blocked[address]
+        if not self.settings.enabled:
             return None
-        return max(1, math.ceil(left))
+        item = self._item("failed-auth", self.failure_budget)
+        limiter = self._limiter()
+        try:
+            allowed = await limiter.test(item, address)
+        except StorageError:
+            self._shared_down()
+            limiter = self._local
+            allowed = await limiter.test(item, address)
+        if allowed:
+            return None
+        retry = await self._retry_after(limiter, item, address)
+        self._block(address, retry)
+        return retry
 
     async def charge_failure(self, address: str) -> int | None:
         """A failed authentication from `address`: None while its budget lasts, else the
         seconds to wait, and the address is refused without a lookup until then."""
         retry = await self.charge("failed-auth", address, self.failure_budget)
         if retry is not None and self.settings.enabled:
-            self._blocked[address] = time.monotonic() + retry
-            self._blocked.move_to_end(address)
-            while len(self._blocked) > MAX_BLOCKED_ADDRESSES:
-                self._blocked.popitem(last=False)
+            self._block(address, retry)
         return retry
+
+    def _block(self, address: str, seconds: int) -> None:
+        self._blocked[address] = time.monotonic() + seconds
+        self._blocked.move_to_end(address)
+        while len(self._blocked) > MAX_BLOCKED_ADDRESSES:
+            self._blocked.popitem(last=False)
 
     async def close(self) -> None:
         if self.shared is not None:
