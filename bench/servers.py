@@ -86,6 +86,13 @@ def journeyline_env(database_url: str, redis_url: str | None = None) -> dict[str
     """The caller's environment without any JOURNEYLINE_* setting, plus the ones given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEYLINE_")}
     env["JOURNEYLINE_DATABASE_URL"] = database_url
+    # The harness drives one key far past its default budget (DESIGN §8): budgets stay on, so
+    # their cost is in every figure, but large enough never to refuse.
+    for kind in ("PUBLIC", "SECRET"):
+        env[f"JOURNEYLINE_RATE_LIMITS__{kind}_REQUESTS_PER_SECOND"] = "1000000"
+        env[f"JOURNEYLINE_RATE_LIMITS__{kind}_BURST"] = "1000000"
+    env["JOURNEYLINE_RATE_LIMITS__BATCH_EVENTS_PER_SECOND"] = "10000000"
+    env["JOURNEYLINE_RATE_LIMITS__BATCH_BURST"] = "10000000"
     if redis_url:
         env["JOURNEYLINE_REDIS_URL"] = redis_url
     return env

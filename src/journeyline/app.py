@@ -20,6 +20,7 @@ from journeyline.api import (
     events,
     health,
     intelligence,
+    keys,
     keystone,
     orders,
     profiles,
@@ -28,6 +29,9 @@ from journeyline.api import (
     tracker,
     trackmate,
     webhooks,
+)
+from journeyline.api import (
+    settings as settings_routes,
 )
 from journeyline.api.cors import PublicCors
 from journeyline.api.handlers import install_error_handlers
@@ -39,7 +43,9 @@ from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.realtime.broker import LocalBroker, RedisBroker
 from journeyline.realtime.hub import Hub
 from journeyline.store.db import Database
+from journeyline.tenancy.budgets import Budgets
 from journeyline.tenancy.cache import KeyCache
+from journeyline.tenancy.usage import KeyUsage
 from journeyline.web import routes as web_routes
 from journeyline.worker.local import LocalWorker
 from journeyline.worker.settings import ArqQueue
@@ -123,6 +129,12 @@ def create_app(
             stack.push_async_callback(committer.close)
             queue = await _job_queue(settings, db)
             stack.push_async_callback(queue.close)
+            budgets = Budgets.for_process(settings.rate_limits, settings.redis_url)
+            stack.push_async_callback(budgets.close)
+            usage = KeyUsage(settings.key_usage_seconds)
+            await stack.enter_async_context(
+                usage.recording(db, min(10.0, settings.key_usage_seconds))
+            )
             app.state.journeyline = AppState(
                 settings=settings,
                 database=db,
@@ -130,6 +142,8 @@ def create_app(
                 queue=queue,
                 keys=KeyCache(settings.key_cache_seconds),
                 hub=hub,
+                budgets=budgets,
+                usage=usage,
                 session_secret=_session_secret(settings),
             )
             if settle_heap:
@@ -146,6 +160,8 @@ def create_app(
     for module in (
         health,
         admin,
+        keys,
+        settings_routes,
         keystone,
         trackmate,
         batches,

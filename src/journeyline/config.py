@@ -38,6 +38,28 @@ class IdentitySettings(BaseModel):
     max_external_ids: int = 1
 
 
+class RateLimitSettings(BaseModel):
+    """Budgets per key (DESIGN §8): the defaults; a tenant's `rate_limit` setting overrides the
+    request and batch budgets. Kept in Redis when `redis_url` is set (every process shares
+    them), in this process's memory otherwise (decision 47)."""
+
+    enabled: bool = True
+    public_requests_per_second: float = Field(default=1000.0, gt=0)
+    public_burst: int = Field(default=2000, ge=1)
+    secret_requests_per_second: float = Field(default=5000.0, gt=0)
+    secret_burst: int = Field(default=10_000, ge=1)
+    # POST /tenant/ingest/batch counts events against a budget of its own.
+    batch_events_per_second: float = Field(default=10_000.0, gt=0)
+    batch_burst: int = Field(default=100_000, ge=1)
+    # Failed authentications (unknown or malformed keys, wrong admin tokens) per client
+    # address: refused before any database work once spent.
+    failed_auth_per_second: float = Field(default=10.0, gt=0)
+    failed_auth_burst: int = Field(default=100, ge=1)
+    # While Redis does not answer, budgets fall back to this process's memory for this long
+    # before Redis is tried again (a budget is a guard, never a reason to refuse service).
+    redis_retry_seconds: float = Field(default=2.0, gt=0)
+
+
 class WorkerSettings(BaseModel):
     """Asynchronous batch processing (DESIGN §9)."""
 
@@ -122,11 +144,15 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    # Seconds an authenticated key stays cached in a process before it is looked up again.
-    key_cache_seconds: float = 30.0
+    # Seconds an authenticated key stays cached in a process before it is looked up again: a
+    # key revoked by another process answers 401 here within this bound (API.md: 5 s).
+    key_cache_seconds: float = Field(default=5.0, ge=0, le=5)
+    # A key's `last_used_at` is written at most once per this many seconds and process.
+    key_usage_seconds: float = Field(default=60.0, gt=0)
     # What every 503 asks the client to wait before sending again (`Retry-After`, seconds).
     retry_after_seconds: int = Field(default=2, ge=1)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)

@@ -21,6 +21,10 @@ class JourneylineError(Exception):
             body["index"] = self.index
         return body
 
+    def headers(self) -> dict[str, str] | None:
+        """HTTP headers the answer carries besides the body (Retry-After, …)."""
+        return None
+
 
 class MalformedBody(JourneylineError):
     status_code = 400
@@ -44,6 +48,31 @@ class NotFound(JourneylineError):
 
 class ProfileNotFound(NotFound):
     code = "profile_not_found"
+
+
+class KeyNotFound(NotFound):
+    code = "key_not_found"
+
+
+class LastSecretKey(JourneylineError):
+    """Revoking the tenant's last live secret key would lock it out (API.md)."""
+
+    status_code = 409
+    code = "last_secret_key"
+
+
+class RateLimited(JourneylineError):
+    """Over a budget (DESIGN §8): nothing was stored; try again after `retry_after` seconds."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class MergeConflict(JourneylineError):

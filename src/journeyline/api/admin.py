@@ -1,4 +1,4 @@
-"""Platform and tenant administration: POST /admin/tenants, POST /v1/keys."""
+"""Platform administration: POST /admin/tenants."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from journeyline.api.bodies import read_json
-from journeyline.api.deps import AdminDep, SecretDep, StateDep
+from journeyline.api.deps import AdminDep, StateDep
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.tenancy import service as tenancy
 
@@ -23,10 +23,6 @@ class TenantOut(BaseModel):
     tenant_id: uuid.UUID
     name: str
     public_key: str
-    secret_key: str
-
-
-class SecretKeyOut(BaseModel):
     secret_key: str
 
 
@@ -50,12 +46,3 @@ async def create_tenant(request: Request, _admin: AdminDep, state: StateDep) -> 
         public_key=created.public_key,
         secret_key=created.secret_key,
     )
-
-
-@router.post("/v1/keys", status_code=201, response_model=SecretKeyOut)
-async def create_secret_key(context: SecretDep, state: StateDep) -> SecretKeyOut:
-    """Another secret key for the caller's tenant (shown once)."""
-    key = await state.database.run(
-        lambda session: tenancy.create_key(session, context.tenant_id, "secret")
-    )
-    return SecretKeyOut(secret_key=key)

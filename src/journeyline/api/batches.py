@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import SecretDep, StateDep, charge_batch_events
 from journeyline.api.ingest_common import unwrap
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import InvalidPayload, NotFound
@@ -66,6 +66,7 @@ async def enqueue_batch(request: Request, context: SecretDep, state: StateDep) -
     if not isinstance(body, dict) or "events" not in body:
         raise InvalidPayload('the body must be {"events": [event, ...]}', field="events")
     items, _ = unwrap(body, "events", limits.max_batch_events)
+    await charge_batch_events(state, context, len(items))
     job_id = await batches.accept(state.database, context, items, dialect="keystone")
     await state.queue.enqueue(JobRef(context.tenant_id, job_id))
     return OrjsonResponse(Enqueued(job_id=job_id).model_dump(mode="json"), status_code=202)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hmac
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from journeyline.api.state import AppState
 from journeyline.config import Settings
-from journeyline.errors import Forbidden, InvalidPayload, Unauthorized
+from journeyline.errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
 from journeyline.store.db import Database
+from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy import sessions
 from journeyline.tenancy.context import TenantContext, build_context
@@ -54,17 +57,75 @@ def presented_key(request: Request) -> str | None:
     return query.strip() if query else None
 
 
-async def authenticate(state: AppState, key: str | None) -> TenantContext:
+def client_address(connection: HTTPConnection) -> str:
+    """The address failed authentications are counted against (behind a proxy, run uvicorn
+    with --proxy-headers so this is the client's, not the proxy's)."""
+    client = connection.client
+    return client.host if client is not None else "unknown"
+
+
+def _address_refused(retry_after: int) -> RateLimited:
+    return RateLimited(
+        "too many failed authentications from this address; try again later",
+        retry_after=retry_after,
+    )
+
+
+async def identify_key(state: AppState, key: str | None, address: str) -> KeyOwner:
+    """The owner of `key`, spending nothing from its budget. A key this process knows costs a
+    dict lookup; otherwise an address over its failure budget is refused before any database
+    work, and a key that is not valid spends from that budget (DESIGN §8)."""
     if not key:
         raise Unauthorized("an API key is required (Authorization: Bearer, X-API-Key or ?key=)")
     owner = tenancy.cached_key_owner(key, state.keys)
+    if owner is not None:
+        return owner
+    retry = await state.budgets.refused_address(address)
+    if retry is not None:
+        raise _address_refused(retry)
+    async with state.database.read() as session:
+        owner = await tenancy.authenticate_key(session, key, state.keys)
     if owner is None:
-        async with state.database.read() as session:
-            owner = await tenancy.authenticate_key(session, key, state.keys)
-    if owner is None:
+        retry = await state.budgets.charge_failure(address)
+        if retry is not None:
+            raise _address_refused(retry)
         raise Unauthorized("the API key is not valid")
+    return owner
+
+
+async def authenticate(state: AppState, key: str | None, address: str) -> TenantContext:
+    """The caller's context, once the key's request budget allowed this request (429 with
+    Retry-After otherwise, before anything is read or stored)."""
+    owner = await identify_key(state, key, address)
     kind: KeyKind = "secret" if owner.kind == "secret" else "public"
-    return build_context(owner.tenant_id, kind, owner.tenant_settings, state.settings)
+    context = build_context(
+        owner.tenant_id, kind, owner.tenant_settings, state.settings, key_id=owner.key_id
+    )
+    retry = await state.budgets.charge("requests", str(owner.key_id), context.request_budget)
+    if retry is not None:
+        raise RateLimited("this key is over its request budget", retry_after=retry)
+    state.usage.touch(owner.tenant_id, owner.key_id, time.time())
+    return context
+
+
+async def charge_batch_events(state: AppState, context: TenantContext, events: int) -> None:
+    """POST /tenant/ingest/batch spends its events from the key's batch budget."""
+    if context.key_id is None:
+        return
+    budget = context.batch_budget
+    if events > budget.burst:
+        raise RateLimited(
+            f"a batch of {events} events is more than this key's batch burst ({budget.burst}); "
+            "send smaller batches",
+            retry_after=budget.window_seconds,
+        )
+    retry = await state.budgets.charge("batch-events", str(context.key_id), budget, events)
+    if retry is not None:
+        raise RateLimited(
+            f"this key is over its batch budget ({budget.burst} events per "
+            f"{budget.window_seconds} s)",
+            retry_after=retry,
+        )
 
 
 async def session_context(state: AppState, token: str | None) -> TenantContext | None:
@@ -90,7 +151,7 @@ async def session_context(state: AppState, token: str | None) -> TenantContext |
 
 async def any_key(request: Request, state: StateDep) -> TenantContext:
     """A public or a secret key: client-side writes."""
-    return await authenticate(state, presented_key(request))
+    return await authenticate(state, presented_key(request), client_address(request))
 
 
 def _secret_only(context: TenantContext) -> TenantContext:
@@ -101,15 +162,15 @@ def _secret_only(context: TenantContext) -> TenantContext:
 
 async def secret_key(request: Request, state: StateDep) -> TenantContext:
     """A secret key only: server writes, reads, administration of the tenant."""
-    return _secret_only(await authenticate(state, presented_key(request)))
+    return _secret_only(await authenticate(state, presented_key(request), client_address(request)))
 
 
-async def company(state: AppState, body: dict[str, object]) -> TenantContext:
+async def company(state: AppState, body: dict[str, object], address: str) -> TenantContext:
     """TrackMate's public routes: `company_id` in the body is the tenant's public key."""
     company_id = body.get("company_id")
     if not isinstance(company_id, str) or not company_id.strip():
         raise Unauthorized("company_id is required: the tenant's public key (pk_…)")
-    context = await authenticate(state, company_id.strip())
+    context = await authenticate(state, company_id.strip(), address)
     if context.is_secret:
         raise Unauthorized(
             "company_id must be the tenant's public key (pk_…); never put a secret key in a page"
@@ -118,14 +179,15 @@ async def company(state: AppState, body: dict[str, object]) -> TenantContext:
 
 
 async def company_of_secret(
-    state: AppState, context: TenantContext, body: dict[str, object]
+    state: AppState, context: TenantContext, body: dict[str, object], address: str
 ) -> None:
-    """TrackMate's server route: the body's `company_id` must name the key's own tenant."""
+    """TrackMate's server route: the body's `company_id` must name the key's own tenant (a
+    lookup, not a use: the public key's budget is not spent)."""
     company_id = body.get("company_id")
     if not isinstance(company_id, str) or not company_id.strip():
         raise InvalidPayload("company_id is required: the tenant's public key", field="company_id")
     try:
-        named = await authenticate(state, company_id.strip())
+        named: KeyOwner | None = await identify_key(state, company_id.strip(), address)
     except Unauthorized:
         named = None
     if named is None or named.tenant_id != context.tenant_id:
@@ -136,7 +198,9 @@ async def trackmate_secret_key(request: Request, state: StateDep) -> TenantConte
     """A secret key in `X-TrackMate-API-Key` (TrackMate's header) or the usual places."""
     header = request.headers.get("x-trackmate-api-key")
     return _secret_only(
-        await authenticate(state, header.strip() if header else presented_key(request))
+        await authenticate(
+            state, header.strip() if header else presented_key(request), client_address(request)
+        )
     )
 
 
@@ -146,9 +210,16 @@ async def admin_token(request: Request, state: StateDep) -> None:
     scheme, _, presented = authorization.partition(" ")
     if not expected:
         raise Forbidden("platform administration is disabled: set JOURNEYLINE_ADMIN_TOKEN")
+    address = client_address(request)
+    retry = await state.budgets.refused_address(address)
+    if retry is not None:
+        raise _address_refused(retry)
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         presented.strip().encode(), expected.encode()
     ):
+        retry = await state.budgets.charge_failure(address)
+        if retry is not None:
+            raise _address_refused(retry)
         raise Unauthorized("the admin token is missing or wrong")
 
 

@@ -26,6 +26,7 @@ HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_payload",
+    429: "rate_limited",
     503: "unavailable",
 }
 
@@ -53,7 +54,7 @@ def error_response(
 
 async def on_journeyline_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, JourneylineError)
-    return error_response(request, exc.status_code, exc.to_dict())
+    return error_response(request, exc.status_code, exc.to_dict(), headers=exc.headers())
 
 
 async def on_validation_error(request: Request, exc: Exception) -> OrjsonResponse:

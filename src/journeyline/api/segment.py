@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import parse_json, read_body
-from journeyline.api.deps import StateDep, authenticate
+from journeyline.api.deps import StateDep, authenticate, client_address
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import (
     JourneylineError,
@@ -87,7 +87,7 @@ async def _context(request: Request, state: Any, document: dict[str, Any]) -> Te
     key = _write_key(request, document)
     if key is None:
         raise Unauthorized("a write key is required: HTTP Basic user name, or writeKey")
-    return await authenticate(state, key)
+    return await authenticate(state, key, client_address(request))
 
 
 def _sent_at(document: dict[str, Any]) -> datetime | None:
@@ -126,6 +126,7 @@ def _failure(exc: JourneylineError) -> OrjsonResponse:
     return OrjsonResponse(
         {"error": exc.to_dict(), "code": exc.code, "message": exc.message},
         status_code=exc.status_code,
+        headers=exc.headers(),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from journeyline.api.deps import authenticate, session_context
+from journeyline.api.deps import authenticate, client_address, session_context
 from journeyline.api.state import AppState
 from journeyline.errors import JourneylineError, StorageUnavailable
 from journeyline.realtime.hub import Subscription
@@ -27,7 +27,7 @@ async def _tenant_of(websocket: WebSocket, state: AppState) -> TenantContext | s
         if signed_in is not None:
             return signed_in
     try:
-        context = await authenticate(state, key.strip() if key else None)
+        context = await authenticate(state, key.strip() if key else None, client_address(websocket))
     except StorageUnavailable:
         raise
     except JourneylineError as exc:

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from journeyline.api.bodies import json_object, read_json
-from journeyline.api.deps import SecretDep, StateDep, TrackMateSecretDep, company, company_of_secret
+from journeyline.api.deps import (
+    SecretDep,
+    StateDep,
+    TrackMateSecretDep,
+    client_address,
+    company,
+    company_of_secret,
+)
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.identity import reads
 from journeyline.ingest import trackmate
@@ -105,7 +112,7 @@ async def post_session_events(request: Request, state: StateDep) -> SessionEvent
     """`{company_id, sessionId, events: [...]}`; an invalid event rejects the request (422
     naming its index). `profileId` is set once the session is identified."""
     body = json_object(await read_json(request, state.settings.limits.max_request_bytes))
-    context = await company(state, body)
+    context = await company(state, body, client_address(request))
     result = await trackmate.record_session_events(
         state.committer,
         context,
@@ -128,7 +135,7 @@ async def post_profile(request: Request, state: StateDep) -> IdentifiedOut:
     """Links every earlier event of the session to the person and records an `identified`
     event; other keys are traits merged into the profile."""
     body = json_object(await read_json(request, state.settings.limits.max_request_bytes))
-    context = await company(state, body)
+    context = await company(state, body, client_address(request))
     result = await trackmate.identify_session(
         state.committer,
         context,
@@ -151,7 +158,7 @@ async def post_server_event(
     """Secret key in `X-TrackMate-API-Key` or `X-API-Key`; `identifier` holds exactly one of
     email, sessionId and userId (a profile id)."""
     body = json_object(await read_json(request, state.settings.limits.max_request_bytes))
-    await company_of_secret(state, context, body)
+    await company_of_secret(state, context, body, client_address(request))
     result = await trackmate.record_server_event(
         state.committer,
         context,

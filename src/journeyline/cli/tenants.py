@@ -1,4 +1,4 @@
-"""journeyline tenants create NAME."""
+"""journeyline tenants create NAME, journeyline tenants list."""
 
 from __future__ import annotations
 
@@ -54,3 +54,21 @@ def create_command(name: str) -> None:
     if not name or len(name) > 200:
         raise typer.BadParameter("the name must hold 1 to 200 characters")
     print_keys(asyncio.run(create(get_settings().database_url, name)))
+
+
+async def _tenants(database_url: str) -> list[tuple[str, str, str]]:
+    database = Database.from_url(database_url)
+    try:
+        async with database.read() as session:
+            tenants = await tenancy.list_tenants(session)
+    finally:
+        await database.dispose()
+    return [(str(t.id), t.created_at.isoformat(timespec="seconds"), t.name) for t in tenants]
+
+
+@app.command("list")
+def list_command() -> None:
+    """Every tenant: id, creation time and name, oldest first."""
+    typer.echo("id                                    created                    name")
+    for tenant_id, created, name in asyncio.run(_tenants(get_settings().database_url)):
+        typer.echo(f"{tenant_id}  {created:<25}  {name}")

@@ -10,7 +10,12 @@ from typing import Any
 from journeyline.config import Settings
 from journeyline.identity.normalize import DEFAULT_BLOCKLIST
 from journeyline.identity.resolve import IdentityLimits
+from journeyline.tenancy import settings as tenant_config
 from journeyline.tenancy.keys import KeyKind
+from journeyline.tenancy.settings import Budget
+
+# A context built by hand (a job, a test) spends from no budget it could exhaust.
+UNLIMITED = Budget(1e9, 1_000_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +27,11 @@ class TenantContext:
     limits: IdentityLimits
     # Incomplete orders idle this long are abandoned (DESIGN §5).
     abandon_after: timedelta = timedelta(hours=1)
+    # The key the caller presented (None for a job or an operator): its budgets are kept
+    # under its id (DESIGN §8).
+    key_id: uuid.UUID | None = None
+    request_budget: Budget = UNLIMITED
+    batch_budget: Budget = UNLIMITED
 
     @property
     def is_secret(self) -> bool:
@@ -29,41 +39,38 @@ class TenantContext:
 
 
 def build_context(
-    tenant_id: uuid.UUID, key_kind: KeyKind, tenant_settings: dict[str, Any], settings: Settings
+    tenant_id: uuid.UUID,
+    key_kind: KeyKind,
+    tenant_settings: dict[str, Any],
+    settings: Settings,
+    key_id: uuid.UUID | None = None,
 ) -> TenantContext:
     """Global defaults overridden by the tenant's own settings (bad values fall back)."""
     identity = settings.identity
-    limits = tenant_settings.get("identifier_limits")
-    limits = limits if isinstance(limits, dict) else {}
-
-    def limit(kind: str, default: int) -> int:
-        value = limits.get(kind)
-        return (
-            value
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0
-            else default
-        )
-
-    extra = tenant_settings.get("blocked_values")
-    blocked = {str(value).strip().lower() for value in extra} if isinstance(extra, list) else set()
-    region = tenant_settings.get("phone_region")
-    abandon = tenant_settings.get("abandon_after_seconds")
-    abandon_seconds = (
-        float(abandon)
-        if isinstance(abandon, int | float) and not isinstance(abandon, bool) and abandon > 0
-        else settings.orders.abandon_after_seconds
+    extra = tenant_settings.get("blocklist")
+    blocked = (
+        DEFAULT_BLOCKLIST | {value.strip().lower() for value in extra if isinstance(value, str)}
+        if isinstance(extra, list) and extra
+        else DEFAULT_BLOCKLIST
     )
     return TenantContext(
         tenant_id=tenant_id,
         key_kind=key_kind,
-        phone_region=region
-        if isinstance(region, str) and region
-        else identity.default_phone_region,
-        blocklist=DEFAULT_BLOCKLIST | blocked,
+        phone_region=tenant_config.phone_region(tenant_settings, settings),
+        blocklist=blocked,
         limits=IdentityLimits(
-            email=limit("email", identity.max_emails),
-            phone=limit("phone", identity.max_phones),
-            external_id=limit("external_id", identity.max_external_ids),
+            email=tenant_config.identifier_limit(tenant_settings, "email", identity.max_emails),
+            phone=tenant_config.identifier_limit(tenant_settings, "phone", identity.max_phones),
+            external_id=tenant_config.identifier_limit(
+                tenant_settings, "external_id", identity.max_external_ids
+            ),
         ),
-        abandon_after=timedelta(seconds=abandon_seconds),
+        abandon_after=timedelta(
+            seconds=tenant_config.abandon_after_seconds(tenant_settings, settings)
+        ),
+        key_id=key_id,
+        request_budget=tenant_config.request_budget(
+            tenant_settings, key_kind, settings.rate_limits
+        ),
+        batch_budget=tenant_config.batch_budget(tenant_settings, settings.rate_limits),
     )

@@ -6,11 +6,15 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from journeyline.config import Settings
+from journeyline.errors import KeyNotFound, LastSecretKey
 from journeyline.store.db import Session
+from journeyline.store.models import ApiKey, Tenant
 from journeyline.store.repositories import tenants as tenant_repo
 from journeyline.store.repositories.tenants import KeyOwner
+from journeyline.tenancy import settings as tenant_config
 from journeyline.tenancy.cache import KeyCache
 from journeyline.tenancy.context import TenantContext, build_context
 from journeyline.tenancy.keys import KeyKind, display_prefix, generate_key, hash_key, kind_of
@@ -24,20 +28,93 @@ class CreatedTenant:
     secret_key: str
 
 
-async def create_key(session: Session, tenant_id: uuid.UUID, kind: KeyKind) -> str:
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    id: uuid.UUID
+    kind: KeyKind
+    name: str | None
+    prefix: str
+    # The key itself: shown once, stored only hashed.
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    key_id: uuid.UUID
+    kind: KeyKind
+    key_hash: str
+    # The public key issued in place of a revoked one (None for a secret key, or a key that
+    # was already revoked).
+    replacement: NewKey | None
+
+
+async def issue_key(
+    session: Session, tenant_id: uuid.UUID, kind: KeyKind, name: str | None = None
+) -> NewKey:
     key = generate_key(kind)
-    await tenant_repo.add_key(
+    row = await tenant_repo.add_key(
         session,
         tenant_id,
         kind=kind,
+        name=name,
         key_hash=hash_key(key),
         prefix=display_prefix(key),
         now=datetime.now(UTC),
     )
-    return key
+    return NewKey(row.id, kind, name, row.prefix, key)
+
+
+async def create_key(session: Session, tenant_id: uuid.UUID, kind: KeyKind) -> str:
+    return (await issue_key(session, tenant_id, kind)).key
+
+
+async def list_keys(session: Session, tenant_id: uuid.UUID) -> list[ApiKey]:
+    """Every key the tenant has had, revoked ones included, oldest first."""
+    return await tenant_repo.list_keys(session, tenant_id)
+
+
+async def revoke_key(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID) -> Revocation:
+    """Revoke one of the tenant's keys. The last live secret key cannot be (409); a public key
+    is replaced by a new one at once. Revoking a revoked key changes nothing. The tenant row is
+    locked first, so two revocations cannot together take the last two secret keys."""
+    tenant = await tenant_repo.lock_tenant(session, tenant_id)
+    key = await tenant_repo.get_key(session, tenant_id, key_id) if tenant is not None else None
+    if key is None:
+        raise KeyNotFound("the tenant has no key with this id")
+    kind: KeyKind = "secret" if key.kind == "secret" else "public"
+    if key.revoked_at is not None:
+        return Revocation(key.id, kind, key.key_hash, None)
+    if kind == "secret" and await tenant_repo.count_live_keys(session, tenant_id, "secret") <= 1:
+        raise LastSecretKey(
+            "this is the tenant's last live secret key: create another before revoking it"
+        )
+    await tenant_repo.revoke_key(session, tenant_id, key_id, datetime.now(UTC))
+    replacement = await issue_key(session, tenant_id, "public") if kind == "public" else None
+    return Revocation(key.id, kind, key.key_hash, replacement)
+
+
+async def list_tenants(session: Session) -> list[Tenant]:
+    return await tenant_repo.list_tenants(session)
+
+
+async def stored_settings(session: Session, tenant_id: uuid.UUID) -> dict[str, Any]:
+    tenant = await tenant_repo.get_tenant(session, tenant_id)
+    return dict(tenant.settings or {}) if tenant is not None else {}
+
+
+async def update_settings(
+    session: Session, tenant_id: uuid.UUID, patch: tenant_config.SettingsPatch
+) -> dict[str, Any]:
+    """The tenant's stored settings after `patch` (validated as a whole: 422 naming the field)."""
+    tenant = await tenant_repo.lock_tenant(session, tenant_id)
+    stored = dict(tenant.settings or {}) if tenant is not None else {}
+    updated = tenant_config.apply_patch(stored, patch)
+    await tenant_repo.set_tenant_settings(session, tenant_id, updated)
+    return updated
 
 
 async def create_tenant(session: Session, name: str) -> CreatedTenant:
+    """A tenant with one public and one secret key (both shown once, here)."""
     tenant_id = uuid.uuid4()
     await tenant_repo.add_tenant(session, tenant_id, name, datetime.now(UTC))
     public_key = await create_key(session, tenant_id, "public")

@@ -15,7 +15,7 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from journeyline.api.deps import authenticate, session_context
+from journeyline.api.deps import authenticate, client_address, session_context
 from journeyline.api.state import AppState
 from journeyline.crm import service as crm_service
 from journeyline.errors import JourneylineError, ProfileNotFound
@@ -127,7 +127,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     key = (await _form(request)).get("key", "").strip()
     try:
-        context = await authenticate(_state(request), key or None)
+        context = await authenticate(_state(request), key or None, client_address(request))
     except JourneylineError:
         context = None
     if context is None or not context.is_secret:
