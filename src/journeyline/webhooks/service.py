@@ -35,12 +35,26 @@ CREDENTIAL_HEADERS = frozenset(
 )
 
 
-class UnknownConnection(Unauthorized):
-    code = "unknown_connection"
+# What a refused delivery is told, whatever the cause: an unknown connection and a bad
+# signature answer alike, so the 401 is no oracle for which connection ids exist (the cause is
+# in the delivery log, for the tenant, when the connection is real).
+REFUSED_CODE = "unverified_delivery"
+REFUSED_MESSAGE = "the delivery is not verified: a bad signature or token, or no such connection"
 
 
-class SignatureRejected(Unauthorized):
-    code = "invalid_signature"
+class DeliveryRefused(Unauthorized):
+    code = REFUSED_CODE
+
+    def __init__(self) -> None:
+        super().__init__(REFUSED_MESSAGE)
+
+
+class UnknownConnection(DeliveryRefused):
+    """No such connection (or provider): nothing is recorded."""
+
+
+class SignatureRejected(DeliveryRefused):
+    """A real connection, an unverified delivery: recorded with the reason."""
 
 
 class NotReplayable(MergeConflict):
@@ -78,11 +92,11 @@ async def receive(
     provider = providers.get(provider_name)
     connection_id = parse_uuid(connection_ref)
     if provider is None or connection_id is None:
-        raise UnknownConnection("no such webhook connection")
+        raise UnknownConnection()
     async with database.read() as session:
         connection = await find_connection(session, connection_id)
     if connection is None or connection.provider != provider.name:
-        raise UnknownConnection("no such webhook connection")
+        raise UnknownConnection()
     secrets = [s for s in (connection.secret, connection.secondary_secret) if s]
     delivery_id = uuid7()
     try:
@@ -99,7 +113,7 @@ async def receive(
                 reason=failed.reason,
             )
         )
-        raise SignatureRejected(f"the delivery is not verified: {failed.reason}") from None
+        raise SignatureRejected() from None
     return await database.run(
         partial(
             _process,
@@ -115,7 +129,7 @@ async def receive(
 async def _context(session: Session, tenant_id: uuid.UUID, settings: Settings) -> TenantContext:
     context = await tenancy.context_for_tenant(session, tenant_id, "secret", settings)
     if context is None:
-        raise UnknownConnection("no such webhook connection")
+        raise UnknownConnection()
     return context
 
 
