@@ -21,6 +21,7 @@ from journeyline.api import (
     health,
     intelligence,
     keystone,
+    log_redaction,
     orders,
     profiles,
     segment,
@@ -98,6 +99,7 @@ async def _job_queue(settings: Settings, database: Database) -> JobQueue:
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    log_redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
