@@ -78,6 +78,10 @@ class DashboardSettings(BaseModel):
     # it), so sessions end on restart and do not carry to another serve; set it in production.
     session_secret: str | None = None
     session_max_age_seconds: float = 7 * 24 * 3600.0
+    # Origins (`https://host[:port]`) besides the server's own whose pages may open the live
+    # stream with the session cookie: the dashboard's public origin when a proxy in front
+    # rewrites the Host or the scheme. Key-authenticated streams are not checked.
+    allowed_origins: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
