@@ -32,6 +32,7 @@ from journeyline.api import (
 )
 from journeyline.api.cors import PublicCors
 from journeyline.api.handlers import install_error_handlers
+from journeyline.api.security_headers import SecurityHeaders
 from journeyline.api.state import AppState
 from journeyline.api.urls import StorableUrls
 from journeyline.config import Settings, get_settings
@@ -160,4 +161,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
     app.add_middleware(PublicCors, public_paths=public)
     app.add_middleware(StorableUrls)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -251,7 +251,9 @@ def test_a_dashboard_sign_in_on_one_process_holds_on_the_other(served: Server) -
     with one_client_per_process(served) as clients:
         (signer_pid, signer), (reader_pid, reader) = clients.items()
         assert reader.get("/app/overview").status_code == 303  # not signed in: to the sign-in
-        signed = signer.post("/app/sign-in", data={"key": served.secret_key})
+        form = re.search(r'name="csrf" value="([^"]+)"', signer.get("/app/sign-in").text)
+        assert form is not None, "the sign-in form carries its CSRF token"
+        signed = signer.post("/app/sign-in", data={"key": served.secret_key, "csrf": form.group(1)})
         assert signed.status_code == 303, signed.text
         reader.cookies.set(COOKIE, signed.cookies[COOKIE])
         page = reader.get("/app/overview")
