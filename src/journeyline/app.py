@@ -89,6 +89,14 @@ def _session_secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
+def _warn_without_secret_key(settings: Settings) -> None:
+    if not settings.secret_key:
+        log.warning(
+            "JOURNEYLINE_SECRET_KEY is not set: webhook signing secrets are encrypted with the "
+            "public development key, which protects nothing; set it in production"
+        )
+
+
 async def _job_queue(settings: Settings, database: Database) -> JobQueue:
     """Redis (Arq workers run the jobs) when configured; the embedded worker otherwise."""
     if settings.redis_url:
@@ -107,6 +115,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         owned = database is None
         db = database or Database.from_url(settings.database_url)
         hub = Hub(settings.realtime.client_queue)
+        _warn_without_secret_key(settings)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(_realtime(settings, db, hub))
             if owned:

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     admin_token: str | None = None
+    # Encrypts what must be stored but read back in clear (webhook signing secrets) at rest
+    # (store/encryption.py). Unset: a public development key. Rotating it: move the old one to
+    # previous_secret_keys (a JSON list), which still decrypt.
+    secret_key: str | None = None
+    previous_secret_keys: list[str] = Field(default_factory=list)
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000

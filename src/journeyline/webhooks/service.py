@@ -9,6 +9,7 @@ a delivery recorded as accepted always has its events in the log.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,11 +23,14 @@ from journeyline.ids import parse_uuid, uuid7
 from journeyline.ingest import pipeline
 from journeyline.ingest import service as ingest_service
 from journeyline.store.db import Database, Session
+from journeyline.store.encryption import SecretUnreadable, secret_box
 from journeyline.store.models import WebhookConnection, WebhookDelivery
 from journeyline.store.repositories.webhooks import WebhookRepository, find_connection
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext
 from journeyline.webhooks.provider import Delivery, Provider, VerificationFailed
+
+log = logging.getLogger("journeyline.webhooks")
 
 # Credentials never stored with a delivery (the provider's signature headers are kept: they
 # are proofs over this body, useless for anything else).
@@ -97,10 +101,9 @@ async def receive(
         connection = await find_connection(session, connection_id)
     if connection is None or connection.provider != provider.name:
         raise UnknownConnection()
-    secrets = [s for s in (connection.secret, connection.secondary_secret) if s]
     delivery_id = uuid7()
     try:
-        provider.verify(delivery, secrets, delivery.received_at)
+        provider.verify(delivery, signing_secrets(settings, connection), delivery.received_at)
     except VerificationFailed as failed:
         await database.run(
             partial(
@@ -272,14 +275,39 @@ async def replay(
 
 async def create_connection(
     session: Session,
+    settings: Settings,
     tenant_id: uuid.UUID,
     provider: str,
     secret: str,
     secondary_secret: str | None,
 ) -> WebhookConnection:
+    """The connection, its secrets sealed (store/encryption.py): the row never holds them in
+    clear."""
+    box = secret_box(settings)
     return await WebhookRepository(session, tenant_id).add_connection(
-        uuid7(), provider, secret, secondary_secret, datetime.now(UTC)
+        uuid7(),
+        provider,
+        box.seal(secret),
+        box.seal(secondary_secret) if secondary_secret is not None else None,
+        datetime.now(UTC),
     )
+
+
+def signing_secrets(settings: Settings, connection: WebhookConnection) -> list[str]:
+    """The connection's secrets in clear, to verify a delivery with. A secret no configured key
+    opens fails the verification (the delivery is recorded as rejected and answered 401, never
+    500) and is logged: the operator changed JOURNEYLINE_SECRET_KEY without keeping the old
+    one."""
+    box = secret_box(settings)
+    try:
+        return [box.open(s) for s in (connection.secret, connection.secondary_secret) if s]
+    except SecretUnreadable:
+        log.error(
+            "webhook connection %s: its secrets do not decrypt with JOURNEYLINE_SECRET_KEY "
+            "(list an earlier key in JOURNEYLINE_PREVIOUS_SECRET_KEYS)",
+            connection.id,
+        )
+        raise VerificationFailed("the connection's secret cannot be decrypted") from None
 
 
 async def list_connections(session: Session, tenant_id: uuid.UUID) -> list[WebhookConnection]:
