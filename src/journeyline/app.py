@@ -22,6 +22,7 @@ from journeyline.api import (
     intelligence,
     keys,
     keystone,
+    log_redaction,
     orders,
     profiles,
     segment,
@@ -35,6 +36,7 @@ from journeyline.api import (
 )
 from journeyline.api.cors import PublicCors
 from journeyline.api.handlers import install_error_handlers
+from journeyline.api.security_headers import SecurityHeaders
 from journeyline.api.state import AppState
 from journeyline.api.urls import StorableUrls
 from journeyline.config import Settings, get_settings
@@ -93,6 +95,14 @@ def _session_secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
+def _warn_without_secret_key(settings: Settings) -> None:
+    if not settings.secret_key:
+        log.warning(
+            "JOURNEYLINE_SECRET_KEY is not set: webhook signing secrets are encrypted with the "
+            "public development key, which protects nothing; set it in production"
+        )
+
+
 async def _job_queue(settings: Settings, database: Database) -> JobQueue:
     """Redis (Arq workers run the jobs) when configured; the embedded worker otherwise."""
     if settings.redis_url:
@@ -115,12 +125,14 @@ def create_app(
     settle_heap: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
+    log_redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
         db = database or Database.from_url(settings.database_url)
         hub = Hub(settings.realtime.client_queue)
+        _warn_without_secret_key(settings)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(_realtime(settings, db, hub))
             if owned:
@@ -187,4 +199,5 @@ def create_app(
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
     app.add_middleware(PublicCors, public_paths=public)
     app.add_middleware(StorableUrls)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -127,6 +127,10 @@ class DashboardSettings(BaseModel):
     # it), so sessions end on restart and do not carry to another serve; set it in production.
     session_secret: str | None = None
     session_max_age_seconds: float = 7 * 24 * 3600.0
+    # Origins (`https://host[:port]`) besides the server's own whose pages may open the live
+    # stream with the session cookie: the dashboard's public origin when a proxy in front
+    # rewrites the Host or the scheme. Key-authenticated streams are not checked.
+    allowed_origins: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -141,6 +145,11 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     admin_token: str | None = None
+    # Encrypts what must be stored but read back in clear (webhook signing secrets) at rest
+    # (store/encryption.py). Unset: a public development key. Rotating it: move the old one to
+    # previous_secret_keys (a JSON list), which still decrypt.
+    secret_key: str | None = None
+    previous_secret_keys: list[str] = Field(default_factory=list)
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000

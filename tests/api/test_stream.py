@@ -3,6 +3,7 @@ commit order, keepalive pings, and a slow client told to resync."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from journeyline.app import create_app
 from journeyline.config import RealtimeSettings, Settings
+from journeyline.tenancy.sessions import COOKIE
 from tests.conftest import ADMIN_TOKEN, TenantKeys
 
 
@@ -138,14 +140,110 @@ def test_a_client_that_falls_behind_is_told_to_resync(settings: Settings) -> Non
         assert heard[-1]["data"]["reason"] == "the client fell behind"
 
 
+def own_origin() -> dict[str, str]:
+    """A fresh dict each time (the test client adds its handshake headers to the one given)."""
+    return {"origin": "http://testserver"}
+
+
+def sign_in(http: TestClient, tenant: TenantKeys) -> str:
+    """Sign in through the dashboard's form (its CSRF token and nonce cookie); the session
+    cookie's value."""
+    page = http.get("/app/sign-in")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    signed = http.post(
+        "/app/sign-in",
+        data={"key": tenant.secret_key, "csrf": found.group(1)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    return signed.cookies[COOKIE]
+
+
+def refused(http: TestClient, path: str, headers: dict[str, str] | None = None) -> str:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        http.websocket_connect(path, headers=headers or {}) as ws,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 1008
+    reason: str = closed.value.reason
+    return reason
+
+
 def test_the_dashboard_session_signs_the_socket_in(http: TestClient) -> None:
     tenant = make_tenant(http, "stream-session")
-    signed = http.post("/app/sign-in", data={"key": tenant.secret_key}, follow_redirects=False)
-    assert signed.status_code == 303
-    with http.websocket_connect("/v1/stream") as ws:
+    sign_in(http, tenant)
+    with http.websocket_connect("/v1/stream", headers=own_origin()) as ws:
         assert ws.receive_json()["tenant_id"] == tenant.tenant_id
     http.cookies.clear()
-    http.cookies.set("journeyline_session", "forged.1.token")
-    with pytest.raises(WebSocketDisconnect) as refused, http.websocket_connect("/v1/stream") as ws:
-        ws.receive_json()
-    assert refused.value.code == 1008
+    http.cookies.set(COOKIE, "forged.1.token")
+    refused(http, "/v1/stream", own_origin())
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        None,  # no browser of ours
+        "http://testserver:8001",  # another port of the same host: same site, other origin
+        "https://testserver",  # another scheme
+        "http://evil.example",
+        "null",  # a sandboxed frame or a file: page
+    ],
+)
+def test_the_session_cookie_opens_the_stream_from_the_dashboards_origin_only(
+    http: TestClient, origin: str | None
+) -> None:
+    """Cross-site WebSocket hijacking: a browser sends the cookie with a handshake from any
+    page of the same site; the server's own origin is the only one the cookie works from."""
+    tenant = make_tenant(http, "stream-origin")
+    sign_in(http, tenant)
+    reason = refused(http, "/v1/stream", {"origin": origin} if origin else None)
+    assert "origin" in reason
+
+
+def test_a_configured_origin_may_use_the_session(settings: Settings) -> None:
+    dashboard = settings.dashboard.model_copy(
+        update={"allowed_origins": ["https://dash.example.com/"]}
+    )
+    with TestClient(create_app(settings.model_copy(update={"dashboard": dashboard}))) as http:
+        tenant = make_tenant(http, "stream-allowed")
+        sign_in(http, tenant)
+        with http.websocket_connect(
+            "/v1/stream", headers={"origin": "https://DASH.example.com"}
+        ) as ws:
+            assert ws.receive_json()["tenant_id"] == tenant.tenant_id
+        refused(http, "/v1/stream", {"origin": "https://other.example.com"})
+
+
+def test_a_key_opens_the_stream_from_any_origin(http: TestClient) -> None:
+    """A key is no ambient credential (a page must hold it to send it): never origin-checked,
+    even with a session cookie beside it."""
+    tenant = make_tenant(http, "stream-key-origin")
+    sign_in(http, tenant)
+    headers = {"origin": "http://evil.example"}
+    with http.websocket_connect(f"/v1/stream?key={tenant.secret_key}", headers=headers) as ws:
+        assert ws.receive_json()["tenant_id"] == tenant.tenant_id
+
+
+def test_a_signed_out_cookie_no_longer_opens_the_stream(http: TestClient) -> None:
+    tenant = make_tenant(http, "stream-signed-out")
+    cookie = sign_in(http, tenant)
+    page = http.get("/app/overview")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    out = http.post("/app/sign-out", data={"csrf": found.group(1)}, follow_redirects=False)
+    assert out.status_code == 303
+    http.cookies.set(COOKIE, cookie)  # replayed, as a copied cookie would be
+    assert "key is required" in refused(http, "/v1/stream", own_origin())
+
+
+def test_a_binary_frame_is_ignored_and_the_stream_goes_on(http: TestClient) -> None:
+    tenant = make_tenant(http, "stream-binary")
+    with http.websocket_connect(f"/v1/stream?key={tenant.secret_key}") as ws:
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_bytes(b"\x00\xffnot text")
+        ws.send_text("and some text")
+        sent = track(http, tenant, "page_view", email="binary@stream.io")
+        heard = until(ws, "event.ingested")
+        assert heard[-1]["data"]["event_id"] == sent["event_id"]

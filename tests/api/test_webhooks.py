@@ -294,7 +294,29 @@ async def test_an_unmapped_stripe_type_is_ignored_and_replay_is_idempotent(
 async def test_an_unknown_connection_is_401_never_404(client: httpx.AsyncClient, path: str) -> None:
     response = await client.post(path, content=b"{}")
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "unknown_connection"
+    assert response.json()["error"]["code"] == "unverified_delivery"
+
+
+async def test_an_unknown_connection_and_a_bad_signature_answer_alike(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """No existence oracle: the same status and byte-identical body for a connection id that
+    does not exist, a deleted one, and a real one with a bad signature (its reason is logged)."""
+    made = await connect(client, tenant, "stripe", STRIPE_SECRET)
+    deleted = await connect(client, tenant, "stripe", STRIPE_SECRET)
+    gone = await client.delete(f"/v1/connections/{deleted['id']}", headers=tenant.secret)
+    assert gone.status_code == 204
+    body = fixture("stripe", "charge.refunded.json")
+    bad = stripe_headers(body, "whsec_wrong")
+    answers = [
+        await client.post(url, content=body, headers=bad)
+        for url in (made["url"], deleted["url"], f"/webhooks/stripe/{uuid.uuid4()}")
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 401]
+    assert answers[0].content == answers[1].content == answers[2].content
+    [row] = await deliveries(client, tenant, connection_id=made["id"])
+    assert row["outcome"] == "rejected"
+    assert row["reason"], "the tenant's log still says why"
 
 
 async def test_a_delivery_to_another_providers_url_is_401(

@@ -251,7 +251,9 @@ def test_a_dashboard_sign_in_on_one_process_holds_on_the_other(served: Server) -
     with one_client_per_process(served) as clients:
         (signer_pid, signer), (reader_pid, reader) = clients.items()
         assert reader.get("/app/overview").status_code == 303  # not signed in: to the sign-in
-        signed = signer.post("/app/sign-in", data={"key": served.secret_key})
+        form = re.search(r'name="csrf" value="([^"]+)"', signer.get("/app/sign-in").text)
+        assert form is not None, "the sign-in form carries its CSRF token"
+        signed = signer.post("/app/sign-in", data={"key": served.secret_key, "csrf": form.group(1)})
         assert signed.status_code == 303, signed.text
         reader.cookies.set(COOKIE, signed.cookies[COOKIE])
         page = reader.get("/app/overview")
@@ -278,3 +280,18 @@ def test_serve_with_two_workers_stops_with_every_process(
         log = server.child.log()
     assert log.count("Application shutdown complete") == WORKERS
     assert "Traceback" not in log
+
+
+def test_serve_logs_no_key_of_a_stream_handshake(tmp_path: Path) -> None:
+    """uvicorn logs each WebSocket handshake at INFO with its query string, access log or not:
+    a live serve's log names the stream, never the key it was opened with."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'journeyline.db'}"
+    with journeyline_server(url, tmp_path, name="serve-log") as server:
+        address = f"ws://127.0.0.1:{server.port}/v1/stream?key={server.secret_key}"
+        with connect(address) as ws:
+            assert orjson.loads(ws.recv(timeout=DEADLINE_SECONDS))["type"] == "ready"
+        server.child.wait_until(lambda log: "WebSocket /v1/stream" in log)
+        # After start-up (the first start prints the new tenant's keys, once, on purpose).
+        logged = server.child.log().split("Application startup complete", 1)[1]
+    assert server.secret_key not in logged
+    assert '"WebSocket /v1/stream?key=[redacted]" [accepted]' in logged

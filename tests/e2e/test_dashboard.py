@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import httpx
 import pytest
 from bench.servers import Server, journeyline_env, journeyline_server
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from tests.e2e.conftest import Site
 
 pytestmark = pytest.mark.browser
 
@@ -219,3 +222,31 @@ def test_unmerge_from_the_profile_page(
     page.wait_for_url(f"**/app/profiles/{kept['customer_id']}")
     expect(page.locator("table.merges")).to_contain_text("(undone)")
     expect(page.locator("table.identities")).not_to_contain_text("gone@demo.io")
+
+
+def test_another_site_cannot_frame_the_dashboard(
+    browser: Browser, demo: Server, site: Site
+) -> None:
+    """Clickjacking: the dashboard says `frame-ancestors 'none'` (and X-Frame-Options DENY), so
+    a page elsewhere gets an empty frame, never the sign-in form."""
+    url = site.add(
+        "/framing.html",
+        f'<html><body><iframe id="target" src="{demo.base_url}/app/sign-in"></iframe></body></html>',
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    with page.expect_response(lambda r: r.url.endswith("/app/sign-in")) as answered:
+        page.goto(url)
+    assert answered.value.status == 200  # served, then refused by the browser
+    page.wait_for_load_state("load")
+    framed = [frame for frame in page.frames if frame is not page.main_frame]
+    assert len(framed) == 1
+    assert framed[0].query_selector("input[name=key]") is None
+    expect(page.locator("#target")).to_be_attached()
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not any("frame-ancestors" in text for text in refused) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # polling for the console message, with a deadline
+    assert any("frame-ancestors" in text for text in refused), refused
+    context.close()

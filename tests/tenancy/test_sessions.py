@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from journeyline.tenancy.sessions import SessionClaim, csrf_token, issue, verify
+from journeyline.tenancy.sessions import (
+    SessionClaim,
+    csrf_token,
+    issue,
+    new_sign_in_id,
+    sign_in_csrf_token,
+    stored_id,
+    token_matches,
+    verify,
+)
 
 SECRET = b"s" * 32
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
@@ -50,3 +59,28 @@ def test_the_csrf_token_depends_on_the_session() -> None:
     first, second = issue(SECRET, "a", NOW), issue(SECRET, "b", NOW)
     assert csrf_token(SECRET, first) != csrf_token(SECRET, second)
     assert csrf_token(SECRET, first) == csrf_token(SECRET, first)
+
+
+def test_the_sign_in_token_depends_on_the_nonce() -> None:
+    assert sign_in_csrf_token(SECRET, "n1") != sign_in_csrf_token(SECRET, "n2")
+    assert sign_in_csrf_token(SECRET, "n1") != csrf_token(SECRET, "n1")
+    assert sign_in_csrf_token(b"t" * 32, "n1") != sign_in_csrf_token(SECRET, "n1")
+
+
+@pytest.mark.parametrize(
+    ("presented", "matches"),
+    [("abc", True), ("abd", False), ("", False), (None, False), ("é", False)],
+)
+def test_token_matches(presented: str | None, matches: bool) -> None:
+    assert token_matches(presented, "abc") is matches
+
+
+def test_sign_in_ids_are_random_dotless_and_stored_hashed() -> None:
+    first, second = new_sign_in_id(), new_sign_in_id()
+    assert first != second
+    assert "." not in first
+    assert len(stored_id(first)) == 64
+    assert first not in stored_id(first)
+    claim = verify(SECRET, issue(SECRET, first, NOW), NOW, DAY)
+    assert claim is not None
+    assert claim.sign_in_id == first

@@ -18,8 +18,16 @@ PAGES = ["/app/overview", "/app/profiles", "/app/intelligence", "/app/pipeline",
 FRAGMENTS = ["/app/overview/counts", "/app/pipeline/board", "/app/intelligence/stats"]
 
 
+async def sign_in_token(app_client: httpx.AsyncClient) -> str:
+    """The sign-in form's CSRF token (the page also sets the nonce cookie it is bound to)."""
+    page = await app_client.get("/app/sign-in")
+    assert page.status_code == 200
+    return csrf_of(page.text)
+
+
 async def signed_in(app_client: httpx.AsyncClient, tenant: TenantKeys) -> httpx.AsyncClient:
-    response = await app_client.post("/app/sign-in", data={"key": tenant.secret_key})
+    csrf = await sign_in_token(app_client)
+    response = await app_client.post("/app/sign-in", data={"key": tenant.secret_key, "csrf": csrf})
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/app/overview"
     cookie = response.headers["set-cookie"]
@@ -72,23 +80,33 @@ async def test_the_graph_data_needs_a_session(browser: httpx.AsyncClient) -> Non
 async def test_sign_in_refuses_what_is_not_a_secret_key(
     browser: httpx.AsyncClient, body: dict[str, str], message: str
 ) -> None:
-    response = await browser.post("/app/sign-in", data=body)
+    response = await browser.post(
+        "/app/sign-in", data={**body, "csrf": await sign_in_token(browser)}
+    )
     assert response.status_code == 401
     assert message in response.text
     assert "set-cookie" not in response.headers
 
 
 async def test_sign_in_refuses_a_public_key(browser: httpx.AsyncClient, tenant: TenantKeys) -> None:
-    response = await browser.post("/app/sign-in", data={"key": tenant.public_key})
+    csrf = await sign_in_token(browser)
+    response = await browser.post("/app/sign-in", data={"key": tenant.public_key, "csrf": csrf})
     assert response.status_code == 401
     assert "set-cookie" not in response.headers
 
 
-async def test_sign_in_survives_malformed_and_oversized_forms(browser: httpx.AsyncClient) -> None:
+async def test_sign_in_survives_malformed_forms(browser: httpx.AsyncClient) -> None:
     headers = {"content-type": "application/x-www-form-urlencoded"}
-    for body in (b"\xff\xfe%%%", b"key=" + b"a" * 10_000, b"&&&=="):
+    csrf = await sign_in_token(browser)
+    for body, status in (
+        (b"\xff\xfe%%%", 403),  # unreadable: no token either
+        (b"&&&==", 403),
+        (f"csrf={csrf}&&&==".encode(), 401),
+        (f"csrf={csrf}&key=%ZZ".encode(), 401),
+    ):
         response = await browser.post("/app/sign-in", content=body, headers=headers)
-        assert response.status_code == 401, body[:20]
+        assert response.status_code == status, body[:20]
+        assert "journeyline_session" not in response.headers.get("set-cookie", "")
 
 
 async def test_a_forged_or_tampered_cookie_is_no_session(browser: httpx.AsyncClient) -> None:

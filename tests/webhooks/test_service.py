@@ -34,10 +34,12 @@ def providers(fake: FakeProvider) -> dict[str, Provider]:
     return {"fake": fake}
 
 
-async def connect(database: Database, tenant: TenantKeys, secret: str = SECRET) -> uuid.UUID:
+async def connect(
+    database: Database, settings: Settings, tenant: TenantKeys, secret: str = SECRET
+) -> uuid.UUID:
     async with database.transaction() as session:
         connection = await service.create_connection(
-            session, uuid.UUID(tenant.tenant_id), "fake", secret, None
+            session, settings, uuid.UUID(tenant.tenant_id), "fake", secret, None
         )
         return connection.id
 
@@ -61,7 +63,7 @@ async def stored(database: Database, tenant: TenantKeys) -> list[WebhookDelivery
 async def test_a_verified_delivery_is_processed_and_recorded(
     database: Database, settings: Settings, tenant: TenantKeys, providers: dict[str, Provider]
 ) -> None:
-    connection = await connect(database, tenant)
+    connection = await connect(database, settings, tenant)
     sent = delivery(
         {"id": "d-1", "type": "purchase", "email": "buyer@x.io"},
         **{"x-hotmart-hottok": "token", "user-agent": "Fake/1.0"},
@@ -93,7 +95,7 @@ async def test_a_verified_delivery_is_processed_and_recorded(
 async def test_a_redelivery_is_a_duplicate_and_recorded_again(
     database: Database, settings: Settings, tenant: TenantKeys, providers: dict[str, Provider]
 ) -> None:
-    connection = await connect(database, tenant)
+    connection = await connect(database, settings, tenant)
     body = {"id": "d-dup", "type": "purchase", "email": "dup@x.io"}
     first = await service.receive(
         database, settings, providers, "fake", str(connection), delivery(body)
@@ -114,7 +116,7 @@ async def test_an_unverified_delivery_is_refused_and_recorded(
     providers: dict[str, Provider],
     secret: str | None,
 ) -> None:
-    connection = await connect(database, tenant)
+    connection = await connect(database, settings, tenant)
     sent = delivery({"id": "d-bad", "type": "purchase", "email": "x@x.io"}, secret=secret)
     with pytest.raises(service.SignatureRejected):
         await service.receive(database, settings, providers, "fake", str(connection), sent)
@@ -136,7 +138,7 @@ async def test_an_unknown_connection_or_provider_is_refused(
     provider: str,
     connection: str | None,
 ) -> None:
-    real = await connect(database, tenant)
+    real = await connect(database, settings, tenant)
     with pytest.raises(service.UnknownConnection):
         await service.receive(
             database,
@@ -152,7 +154,7 @@ async def test_an_unknown_connection_or_provider_is_refused(
 async def test_an_unmapped_type_is_ignored(
     database: Database, settings: Settings, tenant: TenantKeys, providers: dict[str, Provider]
 ) -> None:
-    connection = await connect(database, tenant)
+    connection = await connect(database, settings, tenant)
     sent = delivery({"id": "d-new", "type": "refund", "email": "r@x.io"})
     receipt = await service.receive(database, settings, providers, "fake", str(connection), sent)
     assert (receipt.status, receipt.event_ids) == ("ignored", [])
@@ -167,7 +169,7 @@ async def test_an_unreadable_delivery_is_recorded_as_invalid(
     providers: dict[str, Provider],
     body: bytes,
 ) -> None:
-    connection = await connect(database, tenant)
+    connection = await connect(database, settings, tenant)
     receipt = await service.receive(
         database, settings, providers, "fake", str(connection), delivery(body)
     )
@@ -184,7 +186,7 @@ async def test_replay_maps_a_stored_delivery_again_idempotently(
     fake: FakeProvider,
     providers: dict[str, Provider],
 ) -> None:
-    connection = await connect(database, tenant)
+    connection = await connect(database, settings, tenant)
     sent = delivery({"id": "d-later", "type": "refund", "email": "later@x.io"})
     first = await service.receive(database, settings, providers, "fake", str(connection), sent)
     assert first.status == "ignored"
@@ -209,7 +211,7 @@ async def test_replay_refuses_unverified_and_other_tenants_deliveries(
     other_tenant: TenantKeys,
     providers: dict[str, Provider],
 ) -> None:
-    connection = await connect(database, tenant)
+    connection = await connect(database, settings, tenant)
     good = await service.receive(
         database, settings, providers, "fake", str(connection), delivery({"id": "r-1", "type": "x"})
     )

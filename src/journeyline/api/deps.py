@@ -16,7 +16,7 @@ from journeyline.errors import Forbidden, InvalidPayload, RateLimited, Unauthori
 from journeyline.store.db import Database
 from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy import service as tenancy
-from journeyline.tenancy import sessions
+from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext, build_context
 from journeyline.tenancy.keys import KeyKind
 
@@ -128,22 +128,30 @@ async def charge_batch_events(state: AppState, context: TenantContext, events: i
         )
 
 
-async def session_context(state: AppState, token: str | None) -> TenantContext | None:
-    """The tenant of a dashboard session cookie: a valid signature, not expired, and a secret
-    key that still exists (revoking the key ends its sessions)."""
+def session_claim(state: AppState, token: str | None) -> sessions.SessionClaim | None:
+    """The claim of a session cookie with a valid signature that has not expired."""
     if not token:
         return None
-    claim = sessions.verify(
+    return sessions.verify(
         state.session_secret,
         token,
         datetime.now(UTC),
         state.settings.dashboard.session_max_age_seconds,
     )
+
+
+async def session_context(state: AppState, token: str | None) -> TenantContext | None:
+    """The tenant of a dashboard session cookie: a valid signature, not expired, a sign-in not
+    ended by signing out, and a secret key that still exists (revoking the key ends its
+    sessions)."""
+    claim = session_claim(state, token)
     if claim is None:
         return None
     owner = None
     async with state.database.read() as session:
-        owner = await tenancy.owner_of_key_hash(session, claim.key_hash, state.keys)
+        key_hash = await signins.key_hash_of(session, claim.sign_in_id)
+        if key_hash is not None:
+            owner = await tenancy.owner_of_key_hash(session, key_hash, state.keys)
     if owner is None or owner.kind != "secret":
         return None
     return build_context(owner.tenant_id, "secret", owner.tenant_settings, state.settings)

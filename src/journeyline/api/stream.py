@@ -1,9 +1,13 @@
-"""WS /v1/stream: a tenant's committed mutations, live (DESIGN §10). Secret key only."""
+"""WS /v1/stream: a tenant's committed mutations, live (DESIGN §10). A secret key, or the
+dashboard's session cookie from the dashboard's own origin only (decision 48): a browser sends
+cookies with a WebSocket handshake from any page, so without the Origin check another site (or
+another port of the same host) could read a signed-in tenant's live data."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
@@ -19,11 +23,31 @@ from journeyline.tenancy.context import TenantContext
 router = APIRouter(tags=["stream"])
 
 
+def _origin(value: str) -> str:
+    return value.strip().rstrip("/").lower()
+
+
+def dashboard_origin_ok(websocket: WebSocket, allowed: Iterable[str]) -> bool:
+    """The handshake's Origin is the server's own (the scheme the socket came in on, the Host it
+    named) or one configured in `dashboard.allowed_origins`. No Origin is no browser of ours:
+    every browser sends one with a WebSocket handshake."""
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host")
+    if not origin:
+        return False
+    scheme = "https" if websocket.url.scheme in ("wss", "https") else "http"
+    own = {_origin(f"{scheme}://{host}")} if host else set()
+    return _origin(origin) in own | {_origin(other) for other in allowed}
+
+
 async def _tenant_of(websocket: WebSocket, state: AppState) -> TenantContext | str:
     """The secret key's tenant (or the dashboard session's), or why the socket is refused."""
     key = websocket.query_params.get("key")
-    if not key:
-        signed_in = await session_context(state, websocket.cookies.get(sessions.COOKIE))
+    cookie = websocket.cookies.get(sessions.COOKIE)
+    if not key and cookie:
+        if not dashboard_origin_ok(websocket, state.settings.dashboard.allowed_origins):
+            return "the dashboard session opens the stream from the dashboard's own origin only"
+        signed_in = await session_context(state, cookie)
         if signed_in is not None:
             return signed_in
     try:
@@ -38,11 +62,13 @@ async def _tenant_of(websocket: WebSocket, state: AppState) -> TenantContext | s
 
 
 async def _client_gone(websocket: WebSocket) -> None:
-    """Read (and ignore) what the client sends until it closes: the stream is one-way, but a
-    close is only noticed by reading."""
+    """Read (and ignore) what the client sends, text or binary frames alike, until it closes:
+    the stream is one-way, but a close is only noticed by reading."""
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            await websocket.receive_text()
+            received = await websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                return
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription, ping_seconds: float) -> None:

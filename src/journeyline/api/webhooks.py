@@ -112,7 +112,12 @@ async def create_connection(request: Request, context: SecretDep, state: StateDe
         )
     async with state.database.transaction() as session:
         connection = await service.create_connection(
-            session, context.tenant_id, new.provider, new.secret, new.secondary_secret
+            session,
+            state.settings,
+            context.tenant_id,
+            new.provider,
+            new.secret,
+            new.secondary_secret,
         )
         return _connection_out(connection)
 

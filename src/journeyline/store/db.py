@@ -79,12 +79,18 @@ def json_value(text_: str | bytes) -> Any:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    codecs: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": json_value}
+    """`hide_parameters`: a failed statement's error (and so its logged trace) shows the SQL but
+    never its bound values, which are customers' emails, phones and payloads."""
+    options: dict[str, Any] = {
+        "json_serializer": json_text,
+        "json_deserializer": json_value,
+        "hide_parameters": True,
+    }
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **codecs)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **codecs)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **options)
 
 
 @dataclass

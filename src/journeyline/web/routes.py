@@ -1,6 +1,7 @@
 """The dashboard's pages (/app): sign in with a secret key, then read the tenant's data through
-the same services as the API. Forms post back here (CSRF-checked); live updates come from
-`/v1/stream`, authenticated by the session cookie."""
+the same services as the API. Forms post back here (CSRF-checked, the sign-in form too; bodies
+bounded before they are read); live updates come from `/v1/stream`, authenticated by the
+session cookie. Signing out deletes the sign-in's record: its cookie stops working."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from journeyline.api.deps import authenticate, client_address, session_context
+from journeyline.api.bodies import read_body
+from journeyline.api.deps import authenticate, client_address, session_claim, session_context
 from journeyline.api.state import AppState
 from journeyline.crm import service as crm_service
 from journeyline.errors import JourneylineError, ProfileNotFound
@@ -26,7 +28,7 @@ from journeyline.ingest import curation
 from journeyline.ingest.overview import overview
 from journeyline.orders import service as orders_service
 from journeyline.store.models import AttributeChange
-from journeyline.tenancy import sessions
+from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.keys import hash_key
 from journeyline.web.lookup import badge, kinds_for
@@ -74,7 +76,9 @@ def _token(request: Request) -> str | None:
 
 def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     token = _token(request)
-    csrf = sessions.csrf_token(_state(request).session_secret, token) if token else ""
+    csrf = context.pop("csrf", None)
+    if csrf is None:
+        csrf = sessions.csrf_token(_state(request).session_secret, token) if token else ""
     html = _templates.get_template(name).render(
         signed_in=bool(token), csrf=csrf, page=context.pop("page", ""), title="", **context
     )
@@ -90,9 +94,9 @@ def _to_sign_in() -> RedirectResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
+    """The form's fields. A body over MAX_FORM_BYTES is refused (413) from its declared length
+    or as soon as the stream passes the limit: it is never read whole."""
+    body = await read_body(request, MAX_FORM_BYTES)
     try:
         parsed = parse_qs(body.decode(), max_num_fields=8)
     except (UnicodeDecodeError, ValueError):
@@ -105,7 +109,7 @@ def _csrf_ok(request: Request, form: Mapping[str, str]) -> bool:
     if not token:
         return False
     expected = sessions.csrf_token(_state(request).session_secret, token)
-    return form.get("csrf") == expected
+    return sessions.token_matches(form.get("csrf"), expected)
 
 
 def _rejected(reason: str) -> HTMLResponse:
@@ -118,31 +122,70 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/app/overview" if signed_in else "/app/sign-in", status_code=303)
 
 
+def _sign_in_form(
+    request: Request, status_code: int = 200, error: str | None = None
+) -> HTMLResponse:
+    """The sign-in page, its form's token bound to the visitor's nonce cookie (made here the
+    first time)."""
+    nonce = request.cookies.get(sessions.SIGN_IN_COOKIE) or sessions.new_sign_in_id()
+    csrf = sessions.sign_in_csrf_token(_state(request).session_secret, nonce)
+    response = _render(request, "sign_in.html", status_code, error=error, csrf=csrf)
+    if request.cookies.get(sessions.SIGN_IN_COOKIE) != nonce:
+        response.set_cookie(
+            sessions.SIGN_IN_COOKIE,
+            nonce,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/app",
+        )
+    return response
+
+
+def _sign_in_csrf_ok(request: Request, form: Mapping[str, str]) -> bool:
+    nonce = request.cookies.get(sessions.SIGN_IN_COOKIE)
+    if not nonce:
+        return False
+    expected = sessions.sign_in_csrf_token(_state(request).session_secret, nonce)
+    return sessions.token_matches(form.get("csrf"), expected)
+
+
 @router.get("/sign-in")
 async def sign_in_page(request: Request) -> Response:
-    return _render(request, "sign_in.html", error=None)
+    return _sign_in_form(request)
 
 
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
-    key = (await _form(request)).get("key", "").strip()
+    form = await _form(request)
+    if not _sign_in_csrf_ok(request, form):
+        return _sign_in_form(request, 403, "The form expired; sign in again.")
+    key = form.get("key", "").strip()
     try:
         context = await authenticate(_state(request), key or None, client_address(request))
     except JourneylineError:
         context = None
     if context is None or not context.is_secret:
         error = "That is not a secret key of any tenant." if key else "Enter a secret key."
-        return _render(request, "sign_in.html", status_code=401, error=error)
+        return _sign_in_form(request, 401, error)
+    state = _state(request)
+    now = datetime.now(UTC)
+    max_age = state.settings.dashboard.session_max_age_seconds
+    tenant_id, key_hash = context.tenant_id, hash_key(key)
+    sign_in_id = await state.database.run(
+        lambda session: signins.start(session, tenant_id, key_hash, now, max_age)
+    )
     response = RedirectResponse("/app/overview", status_code=303)
     response.set_cookie(
         sessions.COOKIE,
-        sessions.issue(_state(request).session_secret, hash_key(key), datetime.now(UTC)),
-        max_age=int(_state(request).settings.dashboard.session_max_age_seconds),
+        sessions.issue(state.session_secret, sign_in_id, now),
+        max_age=int(max_age),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
     )
+    response.delete_cookie(sessions.SIGN_IN_COOKIE, path="/app")
     return response
 
 
@@ -150,6 +193,10 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     if not _csrf_ok(request, await _form(request)):
         return _rejected("The form expired; reload the page.")
+    claim = session_claim(_state(request), _token(request))
+    if claim is not None:
+        sign_in_id = claim.sign_in_id
+        await _state(request).database.run(lambda session: signins.end(session, sign_in_id))
     response = _to_sign_in()
     response.delete_cookie(sessions.COOKIE, path="/")
     return response

@@ -9,6 +9,7 @@ a delivery recorded as accepted always has its events in the log.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,11 +23,14 @@ from journeyline.ids import parse_uuid, uuid7
 from journeyline.ingest import pipeline
 from journeyline.ingest import service as ingest_service
 from journeyline.store.db import Database, Session
+from journeyline.store.encryption import SecretUnreadable, secret_box
 from journeyline.store.models import WebhookConnection, WebhookDelivery
 from journeyline.store.repositories.webhooks import WebhookRepository, find_connection
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext
 from journeyline.webhooks.provider import Delivery, Provider, VerificationFailed
+
+log = logging.getLogger("journeyline.webhooks")
 
 # Credentials never stored with a delivery (the provider's signature headers are kept: they
 # are proofs over this body, useless for anything else).
@@ -35,12 +39,26 @@ CREDENTIAL_HEADERS = frozenset(
 )
 
 
-class UnknownConnection(Unauthorized):
-    code = "unknown_connection"
+# What a refused delivery is told, whatever the cause: an unknown connection and a bad
+# signature answer alike, so the 401 is no oracle for which connection ids exist (the cause is
+# in the delivery log, for the tenant, when the connection is real).
+REFUSED_CODE = "unverified_delivery"
+REFUSED_MESSAGE = "the delivery is not verified: a bad signature or token, or no such connection"
 
 
-class SignatureRejected(Unauthorized):
-    code = "invalid_signature"
+class DeliveryRefused(Unauthorized):
+    code = REFUSED_CODE
+
+    def __init__(self) -> None:
+        super().__init__(REFUSED_MESSAGE)
+
+
+class UnknownConnection(DeliveryRefused):
+    """No such connection (or provider): nothing is recorded."""
+
+
+class SignatureRejected(DeliveryRefused):
+    """A real connection, an unverified delivery: recorded with the reason."""
 
 
 class NotReplayable(MergeConflict):
@@ -78,15 +96,14 @@ async def receive(
     provider = providers.get(provider_name)
     connection_id = parse_uuid(connection_ref)
     if provider is None or connection_id is None:
-        raise UnknownConnection("no such webhook connection")
+        raise UnknownConnection()
     async with database.read() as session:
         connection = await find_connection(session, connection_id)
     if connection is None or connection.provider != provider.name:
-        raise UnknownConnection("no such webhook connection")
-    secrets = [s for s in (connection.secret, connection.secondary_secret) if s]
+        raise UnknownConnection()
     delivery_id = uuid7()
     try:
-        provider.verify(delivery, secrets, delivery.received_at)
+        provider.verify(delivery, signing_secrets(settings, connection), delivery.received_at)
     except VerificationFailed as failed:
         await database.run(
             partial(
@@ -99,7 +116,7 @@ async def receive(
                 reason=failed.reason,
             )
         )
-        raise SignatureRejected(f"the delivery is not verified: {failed.reason}") from None
+        raise SignatureRejected() from None
     return await database.run(
         partial(
             _process,
@@ -115,7 +132,7 @@ async def receive(
 async def _context(session: Session, tenant_id: uuid.UUID, settings: Settings) -> TenantContext:
     context = await tenancy.context_for_tenant(session, tenant_id, "secret", settings)
     if context is None:
-        raise UnknownConnection("no such webhook connection")
+        raise UnknownConnection()
     return context
 
 
@@ -258,14 +275,39 @@ async def replay(
 
 async def create_connection(
     session: Session,
+    settings: Settings,
     tenant_id: uuid.UUID,
     provider: str,
     secret: str,
     secondary_secret: str | None,
 ) -> WebhookConnection:
+    """The connection, its secrets sealed (store/encryption.py): the row never holds them in
+    clear."""
+    box = secret_box(settings)
     return await WebhookRepository(session, tenant_id).add_connection(
-        uuid7(), provider, secret, secondary_secret, datetime.now(UTC)
+        uuid7(),
+        provider,
+        box.seal(secret),
+        box.seal(secondary_secret) if secondary_secret is not None else None,
+        datetime.now(UTC),
     )
+
+
+def signing_secrets(settings: Settings, connection: WebhookConnection) -> list[str]:
+    """The connection's secrets in clear, to verify a delivery with. A secret no configured key
+    opens fails the verification (the delivery is recorded as rejected and answered 401, never
+    500) and is logged: the operator changed JOURNEYLINE_SECRET_KEY without keeping the old
+    one."""
+    box = secret_box(settings)
+    try:
+        return [box.open(s) for s in (connection.secret, connection.secondary_secret) if s]
+    except SecretUnreadable:
+        log.error(
+            "webhook connection %s: its secrets do not decrypt with JOURNEYLINE_SECRET_KEY "
+            "(list an earlier key in JOURNEYLINE_PREVIOUS_SECRET_KEYS)",
+            connection.id,
+        )
+        raise VerificationFailed("the connection's secret cannot be decrypted") from None
 
 
 async def list_connections(session: Session, tenant_id: uuid.UUID) -> list[WebhookConnection]:

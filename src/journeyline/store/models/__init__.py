@@ -12,6 +12,7 @@ from journeyline.store.models.profiles import (
     Profile,
     ProfileMerge,
 )
+from journeyline.store.models.sessions import DashboardSession
 from journeyline.store.models.tenants import ApiKey, Tenant
 from journeyline.store.models.webhooks import WebhookConnection, WebhookDelivery
 
@@ -21,6 +22,7 @@ __all__ = [
     "CrmCompany",
     "CrmDeal",
     "CrmPerson",
+    "DashboardSession",
     "Event",
     "Identity",
     "IdentityConflict",

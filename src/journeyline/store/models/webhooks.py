@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from journeyline.store.base import Base, JsonType, UtcDateTime
 
+SEALED_SECRET_LENGTH = 1024
+
 
 class WebhookConnection(Base):
     __tablename__ = "webhook_connections"
@@ -22,10 +24,14 @@ class WebhookConnection(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     provider: Mapped[str] = mapped_column(String(32))
-    # Signing secrets are needed in clear to compute HMACs (they cannot be hashed like API keys).
-    secret: Mapped[str] = mapped_column(String(512))
+    # Signing secrets are needed in clear to compute HMACs (they cannot be hashed like API
+    # keys): stored sealed (store/encryption.py, `fernet:…`, ~1.5 times the secret's length
+    # plus 80), opened only to verify a delivery. 1024 holds a sealed 512-character secret.
+    secret: Mapped[str] = mapped_column(String(SEALED_SECRET_LENGTH))
     # Shopify: app webhooks and store-admin webhooks sign with different keys.
-    secondary_secret: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    secondary_secret: Mapped[str | None] = mapped_column(
+        String(SEALED_SECRET_LENGTH), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

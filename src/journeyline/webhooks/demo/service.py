@@ -82,7 +82,9 @@ async def tenant_of_secret_key(database: Database, key: str) -> uuid.UUID | None
     return owner.tenant_id if owner is not None and owner.kind == "secret" else None
 
 
-async def _connection(database: Database, tenant_id: uuid.UUID, provider: str) -> WebhookConnection:
+async def _connection(
+    database: Database, settings: Settings, tenant_id: uuid.UUID, provider: str
+) -> WebhookConnection:
     """The tenant's first connection of `provider`, else a new one with a random secret. A
     second run signs with the stored secret of the connection the first made, and never
     connects the provider twice."""
@@ -93,7 +95,9 @@ async def _connection(database: Database, tenant_id: uuid.UUID, provider: str) -
                 return connection
         # Stripe's signing secrets read `whsec_…`; Shopify's are bare.
         secret = ("whsec_" if provider == "stripe" else "") + secrets.token_hex(24)
-        return await webhooks.create_connection(session, tenant_id, provider, secret, None)
+        return await webhooks.create_connection(
+            session, settings, tenant_id, provider, secret, None
+        )
 
     return await database.run(work)
 
@@ -111,7 +115,8 @@ async def _deliver(
 ) -> str:
     # Received when it was sent: Stripe's signed timestamp is then within its five minutes, and
     # the delivery log reads like the month it describes.
-    delivery = Delivery(call.body, _signed_headers(call, connection.secret), call.at)
+    secret = webhooks.signing_secrets(settings, connection)[0]
+    delivery = Delivery(call.body, _signed_headers(call, secret), call.at)
     receipt = await webhooks.receive(
         database, settings, PROVIDERS, call.provider, str(connection.id), delivery
     )
@@ -147,7 +152,7 @@ async def fill_tenant(
     browser, server = await _contexts(database, settings, tenant_id)
     dataset = build_dataset(seed, now)
     connections = {
-        provider: await _connection(database, tenant_id, provider)
+        provider: await _connection(database, settings, tenant_id, provider)
         for provider in ("stripe", "shopify")
     }
     tally = _Tally()
