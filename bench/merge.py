@@ -114,6 +114,7 @@ async def merge_once(
 async def _measure(url: str, sizes: list[int], repeats: int, chunk: int) -> dict[str, Any]:
     settings = Settings(database_url=url)
     database = Database.from_url(url)
+    database.watch_statistics()  # as serve, worker and import do (store/statistics.py)
     samples: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
     try:
         await merge_once(database, settings, 5, chunk)  # warm-up: connections, statement caches

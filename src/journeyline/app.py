@@ -113,16 +113,17 @@ async def _job_queue(settings: Settings, database: Database) -> JobQueue:
 
 
 def serving_app() -> FastAPI:
-    """What `journeyline serve` runs in each process: the app, whose heap is settled once it
-    has started (heap.py)."""
-    return create_app(settle_heap=True)
+    """What `journeyline serve` runs in each process: the app as a long-running process, whose
+    heap is settled once it has started (heap.py) and whose database gets statistics for the
+    tables it fills (store/statistics.py). Tests and embedded uses keep the defaults."""
+    return create_app(serving=True)
 
 
 def create_app(
     settings: Settings | None = None,
     database: Database | None = None,
     *,
-    settle_heap: bool = False,
+    serving: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     log_redaction.install()
@@ -158,7 +159,8 @@ def create_app(
                 usage=usage,
                 session_secret=_session_secret(settings),
             )
-            if settle_heap:
+            if serving:
+                db.watch_statistics()
                 heap.settle()
             yield
 

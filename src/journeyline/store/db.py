@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from journeyline.errors import JourneylineError, StorageUnavailable
 from journeyline.store.outages import is_unavailable
+from journeyline.store.statistics import StatisticsWatch
 
 T = TypeVar("T")
 
@@ -104,6 +105,8 @@ class Database:
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Set by the process that owns the database (the app, a worker); None publishes nothing.
     publisher: Publisher | None = None
+    # Set by the long-running processes (`watch_statistics`): statistics.py.
+    statistics: StatisticsWatch | None = None
 
     def __post_init__(self) -> None:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -115,6 +118,11 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def watch_statistics(self) -> None:
+        """ANALYZE tables that outgrew their statistics, after commits (PostgreSQL)."""
+        if not self.is_sqlite and self.statistics is None:
+            self.statistics = StatisticsWatch(self.engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -153,6 +161,8 @@ class Database:
                     raise StorageUnavailable("the database is unavailable") from exc
                 raise
             messages = session.info.pop(_OUTBOX, None)
+        if self.statistics is not None:
+            self.statistics.after_commit()
         if messages and self.publisher is not None:
             await self._publish(self.publisher, messages)
 
@@ -187,6 +197,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self.statistics is not None:
+            await self.statistics.close()
         await self.engine.dispose()
 
 
