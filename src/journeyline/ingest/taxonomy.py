@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 MAX_TYPE_LENGTH = 100
 
@@ -153,9 +154,21 @@ def to_snake_case(name: str) -> str:
     return text
 
 
-def normalize_event_type(name: str) -> str:
+def _normalized(name: str) -> str:
     snake = to_snake_case(name)
     return ALIASES.get(snake, snake)
+
+
+# Pure, and senders repeat the same few hundred names: short ones are cached (a bounded cache
+# of bounded keys: a hostile stream of long unique names cannot grow it).
+_normalized_cached = lru_cache(maxsize=4096)(_normalized)
+CACHED_NAME_LENGTH = 200
+
+
+def normalize_event_type(name: str) -> str:
+    if len(name) <= CACHED_NAME_LENGTH:
+        return _normalized_cached(name)
+    return _normalized(name)
 
 
 def _check_fields(
