@@ -16,6 +16,8 @@ from journeyline.identity.attributes import (
     merge_attributes,
     merge_profiles_attributes,
 )
+from journeyline.identity.attributes import same_json as leaf_unchanged
+from journeyline.identity.merge import diff_attributes
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -589,3 +591,22 @@ def test_event_older_than_every_key_changes_nothing(
     result = merge_attributes(attributes, times, patch, at(5))
     assert result.changes == []
     assert result.times == times
+
+
+@PROPERTY
+@given(ATTRIBUTES, ATTRIBUTES)
+def test_lineage_and_the_unmerge_diff_agree_on_what_changed(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """One definition of a changed leaf (JSON equality, attributes.same_json) serves both: the unmerge
+    diff reports nothing exactly when the two states are the same JSON."""
+    assert (diff_attributes(before, after) == []) == leaf_unchanged(before, after)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [(1, 1.0, False), (1, True, True), (0, False, True), ([1, 2], [1.0, 2], False)],
+)
+def test_a_leaf_changes_by_json_equality(old: Any, new: Any, changed: bool) -> None:
+    assert bool(diff_attributes({"n": old}, {"n": new})) is changed
+    assert leaf_unchanged(old, new) is not changed

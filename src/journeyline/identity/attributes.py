@@ -47,16 +47,16 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _same(left: Any, right: Any) -> bool:
+def same_json(left: Any, right: Any) -> bool:
     """JSON equality: equal values of the same JSON type (1 == 1.0, but True != 1)."""
     kind = _kind(left)
     if kind != _kind(right):
         return False
     if kind == "object":
-        return left.keys() == right.keys() and all(_same(left[k], right[k]) for k in left)
+        return left.keys() == right.keys() and all(same_json(left[k], right[k]) for k in left)
     if kind == "array":
         return len(left) == len(right) and all(
-            _same(a, b) for a, b in zip(left, right, strict=True)
+            same_json(a, b) for a, b in zip(left, right, strict=True)
         )
     if kind == "number" and isinstance(left, float) and isinstance(right, float):
         return left == right or (math.isnan(left) and math.isnan(right))
@@ -103,7 +103,7 @@ def _diff(old: Any, new: Any, path: str, into: list[AttributeChange]) -> None:
         into.extend(AttributeChange(p, None, copy.deepcopy(v)) for p, v in _leaves(new, path))
     elif new is _ABSENT:
         into.extend(AttributeChange(p, copy.deepcopy(v), None) for p, v in _leaves(old, path))
-    elif not _same(old, new):
+    elif not same_json(old, new):
         # Scalars and lists are leaves; an object meeting a non-object is one change here too.
         into.append(AttributeChange(path, copy.deepcopy(old), copy.deepcopy(new)))
 
@@ -155,15 +155,15 @@ def _merge_value(container: dict[str, Any], key: str, incoming: Any) -> None:
         if isinstance(existing, list):
             new = copy.deepcopy(incoming)
         else:
-            new = [existing, *(copy.deepcopy(i) for i in incoming if not _same(i, existing))]
+            new = [existing, *(copy.deepcopy(i) for i in incoming if not same_json(i, existing))]
     elif isinstance(existing, list):
-        if any(_same(item, incoming) for item in existing):
+        if any(same_json(item, incoming) for item in existing):
             return
         new = [*existing, incoming]
     else:
         new = incoming
     # Keeping an equal value (1 over 1.0) leaves the stored attributes exactly as they were.
-    if not _same(existing, new):
+    if not same_json(existing, new):
         container[key] = new
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from journeyline.errors import MergeConflict
-from journeyline.identity.attributes import merge_attributes, merge_profiles_attributes
+from journeyline.identity.attributes import merge_attributes, merge_profiles_attributes, same_json
 from journeyline.identity.graph import IdentityGraph, LineageEntry, MergeRecord
 
 
@@ -113,6 +113,7 @@ def diff_attributes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str,
     changes = []
     for path in sorted(before.keys() | after.keys()):
         old_value, new_value = before.get(path), after.get(path)
-        if old_value != new_value or type(old_value) is not type(new_value):
+        # One definition of "this leaf changed" for lineage and for the unmerge diff.
+        if not same_json(old_value, new_value):
             changes.append((path, old_value, new_value))
     return changes
