@@ -302,3 +302,53 @@ async def test_update_that_changes_nothing_logs_nothing(
         await client.get(f"/v1/profiles/{created['customer_id']}/lineage", headers=tenant.secret)
     ).json()["data"]
     assert [row["path"] for row in lineage] == ["plan"]
+
+
+async def ingest(client: httpx.AsyncClient, tenant: TenantKeys, body: dict[str, Any]) -> str:
+    response = await client.post("/ingest", json=body, headers=tenant.public)
+    assert response.status_code == 200, response.text
+    profile_id: str = response.json()["profile_id"]
+    return profile_id
+
+
+async def test_a_profile_answers_its_funnel_stage(
+    client: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
+    """API.md's profile `stage`: the furthest funnel stage the customer reached, in every
+    answer that carries a profile (lookup, list, merge)."""
+    who = {"identity": "buyer@stage.io"}
+    profile_id = await ingest(
+        client, tenant, {"event_type": "page", "payload": {"url": "https://s.io/"}, **who}
+    )
+
+    async def stage_of(keys: TenantKeys = tenant) -> Any:
+        response = await client.get(f"/v1/profiles/{profile_id}", headers=keys.secret)
+        return response.json().get("stage") if response.status_code == 200 else None
+
+    assert await stage_of() == "awareness"  # a page view
+    await ingest(
+        client,
+        tenant,
+        {
+            "event_type": "track",
+            "event_name": "Order Completed",
+            "payload": {"order_id": "S-1", "total": 12},
+            **who,
+        },
+    )
+    assert await stage_of() == "conversion"
+    listed = await client.get(
+        "/v1/profiles", params={"email": "buyer@stage.io"}, headers=tenant.secret
+    )
+    assert [p["stage"] for p in listed.json()["data"]] == ["conversion"]
+    # Another tenant's key neither sees the profile nor a stage.
+    assert await stage_of(other_tenant) is None
+
+    shadow = await ingest(
+        client, tenant, {"event_type": "page", "payload": {}, "anonymous_id": "stage-anon"}
+    )
+    merged = await client.post(
+        f"/v1/profiles/{profile_id}/merge", json={"profile_id": shadow}, headers=tenant.secret
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["stage"] == "conversion"

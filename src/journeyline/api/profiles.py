@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,11 +14,13 @@ from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
+from journeyline.graph import service as graph_service
 from journeyline.identity import reads
 from journeyline.identity.normalize import Identifier, normalize_identifier
 from journeyline.identity.reads import ProfileView
 from journeyline.ingest import curation
 from journeyline.ingest.dialects.fields import parse_model
+from journeyline.store.db import Session
 from journeyline.store.models import Event
 
 router = APIRouter(tags=["profiles"])
@@ -118,17 +121,26 @@ class Unmerged(BaseModel):
     restored_profile_id: uuid.UUID
 
 
-def profile_out(view: ProfileView) -> ProfileOut:
+def profile_out(view: ProfileView, stage: str | None) -> ProfileOut:
     return ProfileOut(
         id=view.id,
         status=view.status,
         attributes=view.attributes,
         identities=[IdentityOut(kind=kind, value=value) for kind, value in view.identities],
         merged_from=view.merged_from,
+        stage=stage,
         first_seen_at=view.first_seen_at,
         last_seen_at=view.last_seen_at,
         event_count=view.event_count,
     )
+
+
+async def profiles_out(
+    session: Session, tenant_id: uuid.UUID, views: Sequence[ProfileView]
+) -> list[ProfileOut]:
+    """The views with each one's funnel stage (one read for all of them)."""
+    stages = await graph_service.stages_of(session, tenant_id, [view.id for view in views])
+    return [profile_out(view, stages.get(view.id)) for view in views]
 
 
 def event_out(event: Event) -> EventOut:
@@ -172,21 +184,21 @@ async def list_profiles(
             if not isinstance(identifier, Identifier):
                 raise InvalidPayload(f"{raw!r} is not a valid {kind}", field=kind)
             views = await reads.find_profiles(session, context.tenant_id, kind, identifier.value)
-            return ProfilePage(data=[profile_out(view) for view in views], next_cursor=None)
+            data = await profiles_out(session, context.tenant_id, views)
+            return ProfilePage(data=data, next_cursor=None)
         views, after = await reads.list_profiles(
             session, context.tenant_id, limit=limit, before=decode_cursor(cursor)
         )
-    return ProfilePage(
-        data=[profile_out(view) for view in views],
-        next_cursor=encode_cursor(*after) if after else None,
-    )
+        data = await profiles_out(session, context.tenant_id, views)
+    return ProfilePage(data=data, next_cursor=encode_cursor(*after) if after else None)
 
 
 @router.get("/v1/profiles/{profile_id}", response_model=ProfileOut)
 async def get_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> ProfileOut:
     """A profile; a merged id answers with the surviving profile."""
     async with state.database.read() as session:
-        return profile_out(await reads.get_profile(session, context.tenant_id, profile_id))
+        view = await reads.get_profile(session, context.tenant_id, profile_id)
+        return (await profiles_out(session, context.tenant_id, [view]))[0]
 
 
 @router.get("/v1/profiles/{profile_id}/events", response_model=EventPage)
@@ -238,12 +250,14 @@ async def merge_profile(
 ) -> ProfileOut:
     """Merge `profile_id` (body) into this profile."""
     body = parse_model(ProfileRef, await read_json(request, 16 * 1024))
-    view = await state.database.run(
-        lambda session: curation.merge_profiles(
+
+    async def merge(session: Session) -> ProfileOut:
+        view = await curation.merge_profiles(
             session, context.tenant_id, profile_id, body.profile_id, datetime.now(UTC)
         )
-    )
-    return profile_out(view)
+        return (await profiles_out(session, context.tenant_id, [view]))[0]
+
+    return await state.database.run(merge)
 
 
 @router.post(

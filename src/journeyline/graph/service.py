@@ -20,7 +20,7 @@ from journeyline.graph.attribution import Attribution, AttributionModel, Touch, 
 from journeyline.graph.attribution import conversions_of as read_conversions
 from journeyline.graph.build import MergeStep, TouchFact, plan_chunk
 from journeyline.graph.plan import GraphPlan, SharedType
-from journeyline.graph.stages import STAGES, Stage, StageRow
+from journeyline.graph.stages import STAGES, Stage, StageRow, current_stage
 from journeyline.graph.view import (
     GraphStats,
     IntelligenceView,
@@ -55,6 +55,22 @@ def _row(record: StageRecord) -> StageRow | None:
 
 def _rows(records: Iterable[StageRecord]) -> list[StageRow]:
     return [row for record in records if (row := _row(record)) is not None]
+
+
+async def stages_of(
+    session: Session, tenant_id: uuid.UUID, profile_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Stage]:
+    """Each surviving profile's funnel stage (the furthest it reached); none for a profile
+    that reached no stage yet."""
+    by_profile: dict[uuid.UUID, list[StageRow]] = {}
+    records = await GraphRepository(session, tenant_id).stages_of(set(profile_ids))
+    for row in _rows(records):
+        by_profile.setdefault(row.profile_id, []).append(row)
+    return {
+        profile_id: stage
+        for profile_id, rows in by_profile.items()
+        if (stage := current_stage(rows)) is not None
+    }
 
 
 # Projecting.
