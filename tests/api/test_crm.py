@@ -4,12 +4,17 @@ through their stages, the pipeline board, merges, tenant isolation and keys."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
+from journeyline.config import Settings
+from journeyline.ingest.rebuild import rebuild_tenant
+from journeyline.store.db import Database
+from journeyline.tenancy.context import build_context
 from tests.conftest import TenantKeys
 from tests.webhooks.mutation import fixture_document
 from tests.webhooks.signing import stripe_signature
@@ -306,3 +311,46 @@ async def test_a_stripe_subscription_checkout_is_one_won_deal(
     assert [(d["key"], d["stage"]) for d in deals] == [(f"subscription:{subscription}", "won")]
     orders = await data(client, tenant, "/v1/orders")
     assert [o["status"] for o in orders] == ["completed"]
+
+
+@pytest.mark.parametrize("survivor_first", [True, False])
+async def test_an_operator_merge_keeps_the_survivors_own_email_on_its_person(
+    client: httpx.AsyncClient,
+    tenant: TenantKeys,
+    database: Database,
+    settings: Settings,
+    survivor_first: bool,
+) -> None:
+    """The operator chose the survivor: its person keeps its own email (the merged profile's
+    become further identifiers of it), whichever was seen first and however the addresses sort,
+    through the merge, a rebuild and the unmerge (decision 55)."""
+
+    async def identify(email: str) -> str:
+        result = await send(client, tenant, {"type": "identify", "email": email})
+        profile_id: str = result["customer_id"]
+        return profile_id
+
+    if survivor_first:
+        survivor = await identify("zed@own.io")
+        merged = await identify("amy@other.io")
+    else:
+        merged = await identify("amy@other.io")
+        survivor = await identify("zed@own.io")
+    response = await client.post(
+        f"/v1/profiles/{survivor}/merge", json={"profile_id": merged}, headers=tenant.secret
+    )
+    assert response.status_code == 200, response.text
+    assert {"kind": "email", "value": "amy@other.io"} in response.json()["identities"]
+
+    async def persons() -> dict[str, str]:
+        return {p["profile_id"]: p["email"] for p in await data(client, tenant, "/v1/crm/persons")}
+
+    assert await persons() == {survivor: "zed@own.io"}
+    context = build_context(uuid.UUID(tenant.tenant_id), "secret", {}, settings)
+    await rebuild_tenant(database, context)
+    assert await persons() == {survivor: "zed@own.io"}
+    response = await client.post(
+        f"/v1/profiles/{survivor}/unmerge", json={"profile_id": merged}, headers=tenant.secret
+    )
+    assert response.status_code == 200, response.text
+    assert await persons() == {survivor: "zed@own.io", merged: "amy@other.io"}

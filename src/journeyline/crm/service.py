@@ -4,6 +4,7 @@ companies from their attributes. A fixed number of reads and writes per chunk.""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as fields_of
@@ -82,7 +83,8 @@ async def _profile_facts(
     known: Mapping[uuid.UUID, tuple[str, Mapping[str, Any]]],
 ) -> list[ProfileFacts]:
     """The CRM's view of each profile: status and attributes from `known` (the chunk's identity
-    map, as persisted) or else read, and its email and phone identifiers (by kind, then value)."""
+    map, as persisted) or else read, and its email and phone identifiers, its own first (see
+    `contact_order`)."""
     repo = ProfileRepository(session, tenant_id)
     states = {pid: known[pid] for pid in profile_ids if pid in known}
     missing = [pid for pid in profile_ids if pid not in known]
@@ -90,9 +92,19 @@ async def _profile_facts(
         states[row.id] = (row.status, row.attributes or {})
     emails: dict[uuid.UUID, list[str]] = {}
     phones: dict[uuid.UUID, list[str]] = {}
-    for profile_id, kind, value in sorted(
-        await repo.identifiers_of(list(states)), key=lambda item: (item[1], item[2])
-    ):
+    identifiers = await repo.identifiers_of(list(states))
+    # Only a profile with a choice to make (two emails, or two phones) needs its merges read.
+    contacts = Counter((profile_id, kind) for profile_id, kind, _ in identifiers)
+    choosing = {pid for (pid, kind), n in contacts.items() if n > 1 and kind in ("email", "phone")}
+    merged_in = await repo.merged_in_identifiers(choosing) if choosing else {}
+
+    def contact_order(item: tuple[uuid.UUID, str, str]) -> tuple[bool, str, str]:
+        # The profile's own identifiers before those an operator merged in, then by value:
+        # the same order live and after a rebuild (decision 55).
+        profile_id, kind, value = item
+        return ((kind, value) in merged_in.get(profile_id, ()), kind, value)
+
+    for profile_id, kind, value in sorted(identifiers, key=contact_order):
         target = emails if kind == "email" else phones if kind == "phone" else None
         if target is not None:
             target.setdefault(profile_id, []).append(value)

@@ -70,6 +70,7 @@ STATE_COLUMNS = ProfileColumns._fields
 # The Core tables, for executemany UPDATEs keyed on other columns than the primary key.
 IDENTITIES = table_of(Identity)
 PROFILES = table_of(Profile)
+MERGES = table_of(ProfileMerge)
 
 
 class ProfileRepository(TenantRepository):
@@ -217,6 +218,27 @@ class ProfileRepository(TenantRepository):
             .execution_options(populate_existing=True)
         )
         return (await self.session.scalars(statement)).first()
+
+    async def merged_in_identifiers(
+        self, profile_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, set[tuple[str, str]]]:
+        """The identifiers each profile holds through merges still in force (their journals),
+        as opposed to its own."""
+        rows = await self.lookup(
+            MERGES,
+            ("into_profile_id",),
+            set(profile_ids),
+            ("into_profile_id", "journal", "unmerged_at"),
+        )
+        found: dict[uuid.UUID, set[tuple[str, str]]] = {}
+        for into_id, journal, unmerged_at in rows:
+            if unmerged_at is not None:
+                continue
+            keys = found.setdefault(into_id, set())
+            for pair in (journal or {}).get("identities", []):
+                if isinstance(pair, list) and len(pair) == 2:
+                    keys.add((str(pair[0]), str(pair[1])))
+        return found
 
     async def states_of(self, profile_ids: Collection[uuid.UUID]) -> list[ProfileColumns]:
         """What resolution reads of each profile (`STATE_COLUMNS`), without ORM objects."""
