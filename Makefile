@@ -66,8 +66,14 @@ test-pg: install
 	JOURNEYLINE_TEST_DATABASE_URL="$(PG_TEST_URL)" JOURNEYLINE_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
 		$(RUN) pytest $(PYTEST_ARGS)
 
-# The README's test command: both lanes, SQLite then the real PostgreSQL.
-test: test-sqlite test-pg
+# The README's test command: both lanes, SQLite then the real PostgreSQL. Both always run (a
+# failure in the first must not hide how the second fares); it fails at the end if either did.
+test: install browser
+	@sqlite=0; pg=0; \
+	$(MAKE) --no-print-directory test-sqlite || sqlite=$$?; \
+	$(MAKE) --no-print-directory test-pg || pg=$$?; \
+	echo "lanes: sqlite $$( [ $$sqlite = 0 ] && echo passed || echo FAILED ), postgresql $$( [ $$pg = 0 ] && echo passed || echo FAILED )"; \
+	[ $$sqlite = 0 ] && [ $$pg = 0 ]
 
 check: lint typecheck imports migrations-check test
 
