@@ -1,137 +1,15 @@
-"""The tolerant readers the provider adapters share: a field of the wrong type reads as absent."""
+"""What the provider adapters share beyond the tolerant readers (tests/test_payloads.py):
+required fields, idempotency keys, line items, the body, the external event."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from journeyline.errors import InvalidPayload
 from journeyline.webhooks import fields
 from tests.webhooks.mutation import NOW, delivery
-
-Reader = Callable[[object], object]
-
-
-def trimmed(reader: Callable[..., object]) -> Reader:
-    return lambda value: reader(value, strip=True)
-
-
-# (reader, value, what it reads): every shared reader over the values providers really send
-# and the wrong types they also send.
-READS: list[tuple[str, Reader, object, object]] = [
-    ("json_object", fields.json_object, {"a": 1}, {"a": 1}),
-    ("json_object", fields.json_object, {}, {}),
-    ("json_object", fields.json_object, "corrupted", {}),
-    ("json_object", fields.json_object, [{"a": 1}], {}),
-    ("json_object", fields.json_object, None, {}),
-    ("objects", fields.objects, [{"a": 1}, 2, "x", None, [], {}], [{"a": 1}, {}]),
-    ("objects", fields.objects, {"data": [{"a": 1}]}, []),
-    ("objects", fields.objects, "x", []),
-    ("objects", fields.objects, None, []),
-    ("text", fields.text, "Laura", "Laura"),
-    ("text", fields.text, " padded ", " padded "),
-    ("text", fields.text, "", None),
-    ("text", fields.text, " \t\n", None),
-    ("text", fields.text, 5, None),
-    ("text", fields.text, True, None),
-    ("text", fields.text, ["a"], None),
-    ("text", fields.text, None, None),
-    ("text strip", trimmed(fields.text), " padded ", "padded"),
-    ("text strip", trimmed(fields.text), "  ", None),
-    ("text strip", trimmed(fields.text), 5, None),
-    ("integer", fields.integer, 0, 0),
-    ("integer", fields.integer, 2**64, 2**64),
-    ("integer", fields.integer, -3, -3),
-    ("integer", fields.integer, True, None),
-    ("integer", fields.integer, 1.0, None),
-    ("integer", fields.integer, "1", None),
-    ("integer", fields.integer, None, None),
-    ("number", fields.number, 7, 7),
-    ("number", fields.number, 7.5, 7.5),
-    ("number", fields.number, False, None),
-    ("number", fields.number, "7.5", None),
-    ("number", fields.number, [7], None),
-    ("boolean", fields.boolean, True, True),
-    ("boolean", fields.boolean, False, False),
-    ("boolean", fields.boolean, 0, None),
-    ("boolean", fields.boolean, "true", None),
-    ("identifier", fields.identifier, 1355458, 1355458),
-    ("identifier", fields.identifier, 9007199254740993, 9007199254740993),
-    ("identifier", fields.identifier, "HP0967750879", "HP0967750879"),
-    ("identifier", fields.identifier, " tok ", " tok "),
-    ("identifier", fields.identifier, True, None),
-    ("identifier", fields.identifier, 1.5, None),
-    ("identifier", fields.identifier, "", None),
-    ("identifier", fields.identifier, {"id": 1}, None),
-    ("identifier strip", trimmed(fields.identifier), " KOBB7XB2 ", "KOBB7XB2"),
-    ("identifier strip", trimmed(fields.identifier), 12, 12),
-    ("reference", fields.reference, 4148584, "4148584"),
-    ("reference", fields.reference, "tok-1", "tok-1"),
-    ("reference", fields.reference, "x" * 255, "x" * 255),
-    ("reference", fields.reference, "x" * 256, None),
-    ("reference", fields.reference, False, None),
-    ("reference", fields.reference, ["t"], None),
-    ("reference strip", trimmed(fields.reference), " HP1 ", "HP1"),
-    ("currency_code", fields.currency_code, "usd", "USD"),
-    ("currency_code", fields.currency_code, "EUR", "EUR"),
-    ("currency_code", fields.currency_code, " usd ", None),
-    ("currency_code", fields.currency_code, "US", None),
-    ("currency_code", fields.currency_code, "USDT", None),
-    ("currency_code", fields.currency_code, "U$D", None),
-    ("currency_code", fields.currency_code, "éur", None),
-    ("currency_code", fields.currency_code, 840, None),
-    ("currency_code", fields.currency_code, ["usd"], None),
-    ("currency_code strip", trimmed(fields.currency_code), " brl ", "BRL"),
-    ("currency_code strip", trimmed(fields.currency_code), "  ", None),
-    ("currency_code strip", trimmed(fields.currency_code), "REAIS", None),
-    (
-        "iso_time",
-        fields.iso_time,
-        "2018-01-18T18:17:02Z",
-        datetime(2018, 1, 18, 18, 17, 2, tzinfo=UTC),
-    ),
-    (
-        "iso_time",
-        fields.iso_time,
-        " 2023-03-24T12:37:27-04:00 ",
-        datetime(2023, 3, 24, 16, 37, 27, tzinfo=UTC),
-    ),
-    (
-        "iso_time",
-        fields.iso_time,
-        "2023-03-29T18:00:27",
-        datetime(2023, 3, 29, 18, 0, 27, tzinfo=UTC),
-    ),
-    ("iso_time", fields.iso_time, "yesterday", None),
-    ("iso_time", fields.iso_time, "", None),
-    ("iso_time", fields.iso_time, "9999-12-31T23:59:59-05:00", None),
-    ("iso_time", fields.iso_time, "0001-01-01T00:00:00+01:00", None),
-    ("iso_time", fields.iso_time, 1619697430, None),
-    ("iso_time", fields.iso_time, None, None),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "reader", "value", "expected"),
-    READS,
-    ids=[f"{name}-{index}" for index, (name, *_) in enumerate(READS)],
-)
-def test_a_reader_reads_its_type_and_nothing_else(
-    name: str, reader: Reader, value: object, expected: object
-) -> None:
-    read = reader(value)
-    assert read == expected
-    # 1 == True and 1.0 == 1: the type is part of what is read.
-    assert type(read) is type(expected)
-
-
-def test_a_time_is_moved_to_utc() -> None:
-    moment = fields.iso_time("2024-05-02T09:30:00+05:30")
-    assert moment == datetime(2024, 5, 2, 4, 0, tzinfo=UTC)
-    assert moment is not None
-    assert moment.tzinfo is UTC
 
 
 @pytest.mark.parametrize(
@@ -163,19 +41,6 @@ def test_an_idempotency_key_too_long_for_the_table_is_invalid_payload(ident: str
     with pytest.raises(InvalidPayload) as raised:
         fields.idempotency_key(ident, field="event_id", message="too long")
     assert (raised.value.message, raised.value.field) == ("too long", "event_id")
-
-
-@pytest.mark.parametrize(
-    ("given", "kept"),
-    [
-        ({"a": 1, "b": None, "c": 0, "d": "", "e": [], "f": False}, {"a": 1, "c": 0, "d": "", "e": [], "f": False}),
-        ({"a": None}, {}),
-        ({}, {}),
-    ],
-)  # fmt: skip
-def test_compact_leaves_out_only_nulls(given: dict[str, object], kept: dict[str, object]) -> None:
-    assert fields.compact(**given) == kept
-    assert list(fields.compact(**given)) == list(kept)
 
 
 @pytest.mark.parametrize(

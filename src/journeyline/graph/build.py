@@ -12,6 +12,7 @@ from datetime import datetime
 from journeyline.graph.channels import derive_channel
 from journeyline.graph.plan import GraphPlan, Resync, SharedCount, SharedType
 from journeyline.graph.stages import Stage, StageRow, current_stage, later_stage, next_stage
+from journeyline.payloads import text
 
 # Event types whose amount is revenue (a conversion or a retention): attribution credits it.
 REVENUE_EVENT_TYPES: frozenset[str] = frozenset({"purchase_completed", "subscription_created"})
@@ -29,18 +30,13 @@ class MarketingContext:
     page_url: str | None
 
 
-def _text(payload: Mapping[str, object], key: str) -> str | None:
-    value = payload.get(key)
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
 def read_marketing_context(payload: Mapping[str, object]) -> MarketingContext:
     """The UTM and page fields of an event payload, where the tracker puts them (top level)."""
     return MarketingContext(
-        utm_campaign=_text(payload, "utm_campaign"),
-        utm_medium=_text(payload, "utm_medium"),
-        referrer=_text(payload, "referrer"),
-        page_url=_text(payload, "url"),
+        utm_campaign=text(payload.get("utm_campaign"), strip=True),
+        utm_medium=text(payload.get("utm_medium"), strip=True),
+        referrer=text(payload.get("referrer"), strip=True),
+        page_url=text(payload.get("url"), strip=True),
     )
 
 
@@ -115,7 +111,7 @@ def revenue_of(event_type: str, payload: Mapping[str, object]) -> float | None:
 
 
 def currency_of(payload: Mapping[str, object]) -> str | None:
-    currency = _text(payload, "currency")
+    currency = text(payload.get("currency"), strip=True)
     return currency.upper()[:8] if currency is not None else None
 
 
@@ -177,7 +173,7 @@ class _Chunk:
             return
         self.share("Channel", fact.channel, fact.occurred_at)
         if fact.campaign_id is not None:
-            name = _text(fact.payload, "campaign_name")
+            name = text(fact.payload.get("campaign_name"), strip=True)
             self.share("Campaign", fact.campaign_id, fact.occurred_at, name)
         owner = self.survivor(fact.profile_id)
         moved = next_stage(self.stage.get(owner), fact.event_type)

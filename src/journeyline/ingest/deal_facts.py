@@ -8,12 +8,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from journeyline.crm.deals import STAGE_BY_EVENT, DealFact
-from journeyline.orders.facts import TOTAL_KEYS, read_id, read_number, read_text
+from journeyline.orders.facts import TOTAL_KEYS, read_id
+from journeyline.payloads import label, real
 
 
 def _amount(payload: dict[str, Any]) -> Decimal | None:
     for key in TOTAL_KEYS:
-        number = read_number(payload.get(key))
+        number = real(payload.get(key))
         if number is not None:
             try:
                 return Decimal(str(number))
@@ -28,10 +29,10 @@ def _product_names(payload: dict[str, Any]) -> tuple[str, ...]:
     if isinstance(products, list):
         for item in products:
             if isinstance(item, dict):
-                name = read_text(item.get("name")) or read_text(item.get("product_name"))
+                name = label(item.get("name")) or label(item.get("product_name"))
                 if name:
                     names.append(name)
-    single = read_text(payload.get("product_name"))
+    single = label(payload.get("product_name"))
     if not names and single:
         names.append(single)
     return tuple(names)
@@ -58,8 +59,8 @@ def deal_fact(
         order_number=read_id(payload.get("order_number")) or read_id(payload.get("order_name")),
         subscription_id=read_id(payload.get("subscription_id")),
         plan_id=read_id(payload.get("plan_id")),
-        plan_name=read_text(payload.get("plan_name")),
+        plan_name=label(payload.get("plan_name")),
         product_names=_product_names(payload),
         amount=_amount(payload),
-        currency=read_text(payload.get("currency")),
+        currency=label(payload.get("currency")),
     )

@@ -7,30 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from journeyline.orders.lifecycle import PRODUCT_TYPES, LineItem, OrderFact, ProductFact
+from journeyline.payloads import label, real, reference
 
-MAX_ID_LENGTH = 255
 # Where a payload keeps the order's value, most specific first.
 TOTAL_KEYS = ("total", "amount", "revenue", "value", "cart_value")
 
 
 def read_id(value: object) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip() and len(value.strip()) <= MAX_ID_LENGTH:
-        return value.strip()
-    return None
-
-
-def read_number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def read_text(value: object) -> str | None:
-    return value.strip()[:MAX_ID_LENGTH] if isinstance(value, str) and value.strip() else None
+    """An order's, a product's or a SKU's id: trimmed text or an integer, absent when too long."""
+    return reference(value, strip=True)
 
 
 def line_items(value: object) -> tuple[LineItem, ...] | None:
@@ -41,15 +26,15 @@ def line_items(value: object) -> tuple[LineItem, ...] | None:
     for entry in value:
         if not isinstance(entry, dict):
             continue
-        quantity = read_number(entry.get("quantity"))
+        quantity = real(entry.get("quantity"))
         items.append(
             LineItem(
                 product_id=read_id(entry.get("product_id")) or read_id(entry.get("id")),
                 sku=read_id(entry.get("sku")),
-                name=read_text(entry.get("name")) or read_text(entry.get("product_name")),
-                price=read_number(entry.get("price")),
+                name=label(entry.get("name")) or label(entry.get("product_name")),
+                price=real(entry.get("price")),
                 quantity=quantity if quantity is not None else 1,
-                category=read_text(entry.get("category")),
+                category=label(entry.get("category")),
             )
         )
     return tuple(items)
@@ -74,10 +59,10 @@ def order_fact(
     if order_id is None:
         return None
     total = next(
-        (number for key in TOTAL_KEYS if (number := read_number(payload.get(key))) is not None),
+        (number for key in TOTAL_KEYS if (number := real(payload.get(key))) is not None),
         None,
     )
-    currency = read_text(payload.get("currency"))
+    currency = label(payload.get("currency"))
     return OrderFact(
         order_id=order_id,
         event_type=event_type,
@@ -103,9 +88,9 @@ def product_fact(
     return ProductFact(
         product_id=product_id,
         occurred_at=occurred_at,
-        name=read_text(payload.get("product_name")) or read_text(payload.get("name")),
-        category=read_text(payload.get("category")),
-        price=read_number(payload.get("price")),
+        name=label(payload.get("product_name")) or label(payload.get("name")),
+        category=label(payload.get("category")),
+        price=real(payload.get("price")),
         sku=read_id(payload.get("sku")),
         from_line_item=False,
     )

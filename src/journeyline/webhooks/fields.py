@@ -1,46 +1,18 @@
-"""Tolerant readers for provider payloads: a field of the wrong type reads as absent.
-
-Every adapter reads a provider's JSON through these, so that a delivery it can read at all maps
-with the fields it could not read left out (never a 500, never a wrongly typed value in the log).
-Readers with real provider differences (Stripe's minor-unit money, Shopify's string money and
-ids, Hotmart's epoch milliseconds) stay in their adapters. `external_event` builds the event
-every adapter emits.
-"""
+"""What every provider adapter shares beyond the tolerant readers (journeyline/payloads.py):
+required fields and idempotency keys as 422s, line items, the delivery's body, what a provider
+object means, and `external_event`, the event every adapter emits."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Final
+from datetime import datetime
 
 from journeyline.errors import InvalidPayload
 from journeyline.ingest.canonical import CanonicalEvent, JsonObject
 from journeyline.ingest.taxonomy import validate_payload
+from journeyline.payloads import MAX_REF_LENGTH, text
 from journeyline.webhooks.provider import Delivery
-
-# The events table keeps external_event_id and object_id_ref in 255 characters.
-MAX_REF_LENGTH: Final = 255
-
-
-def json_object(value: object) -> JsonObject:
-    """A nested object, or an empty one when the field is absent or of another type."""
-    return value if isinstance(value, dict) else {}
-
-
-def objects(value: object) -> list[JsonObject]:
-    """The objects of a JSON list, skipping its other items; empty when it is not a list."""
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
-def text(value: object, *, strip: bool = False) -> str | None:
-    """A non-blank string, as sent (or trimmed, with `strip`); anything else (null, "", a
-    number) counts as absent."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip() if strip else value
 
 
 def required_text(value: object, *, field: str, message: str, strip: bool = False) -> str:
@@ -52,37 +24,6 @@ def required_text(value: object, *, field: str, message: str, strip: bool = Fals
     return found
 
 
-def integer(value: object) -> int | None:
-    # bool is an int subclass: `true` is not an amount.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def number(value: object) -> int | float | None:
-    """An integer or a float, not a bool."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
-
-
-def boolean(value: object) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def identifier(value: object, *, strip: bool = False) -> str | int | None:
-    """An id as sent: a JSON integer (not a bool) or non-blank text (trimmed, with `strip`)."""
-    whole = integer(value)
-    return text(value, strip=strip) if whole is None else whole
-
-
-def reference(value: object, *, strip: bool = False) -> str | None:
-    """An id as the text the events table can hold (object_id_ref), or None."""
-    ident = identifier(value, strip=strip)
-    if ident is None:
-        return None
-    ref = str(ident)
-    return ref if len(ref) <= MAX_REF_LENGTH else None
-
-
 def idempotency_key(ident: str | int | None, *, field: str, message: str) -> str | None:
     """A delivery's id as its idempotency key; one too long for the events table is an
     InvalidPayload(`message`, `field`): truncating would let two deliveries share a key."""
@@ -92,36 +33,6 @@ def idempotency_key(ident: str | int | None, *, field: str, message: str) -> str
     if len(key) > MAX_REF_LENGTH:
         raise InvalidPayload(message, field=field)
     return key
-
-
-def currency_code(value: object, *, strip: bool = False) -> str | None:
-    """An ISO 4217 code, upper-cased as journeyline stores them (Stripe sends lower case): three
-    ASCII letters, else absent. With `strip`, the code is trimmed and upper-cased before it is
-    checked."""
-    if not isinstance(value, str):
-        return None
-    code = value.strip().upper() if strip else value
-    if len(code) == 3 and code.isascii() and code.isalpha():
-        return code.upper()
-    return None
-
-
-def iso_time(value: object) -> datetime | None:
-    """An ISO 8601 time as a UTC-aware datetime; one without an offset is taken as UTC, and an
-    unreadable one is absent."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        # Unreadable, or out of datetime's range once moved to UTC (year 9999 with an offset).
-        return None
-
-
-def compact(**fields: object) -> JsonObject:
-    """The fields that have a value: absent data is left out, not sent as null."""
-    return {name: value for name, value in fields.items() if value is not None}
 
 
 def product_list(items: Iterable[JsonObject]) -> list[JsonObject] | None:

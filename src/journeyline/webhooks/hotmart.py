@@ -10,18 +10,20 @@ from journeyline.errors import InvalidPayload, MalformedBody
 from journeyline.identity.normalize import looks_like_phone
 from journeyline.ingest.documents import decode_json
 from journeyline.ingest.taxonomy import normalize_event_type
-from journeyline.webhooks.fields import (
-    body_object,
+from journeyline.payloads import (
     compact,
     currency_code,
-    external_event,
-    idempotency_key,
     identifier,
     json_object,
     number,
     reference,
-    required_text,
     text,
+)
+from journeyline.webhooks.fields import (
+    body_object,
+    external_event,
+    idempotency_key,
+    required_text,
 )
 from journeyline.webhooks.provider import Delivery, Mapped, VerificationFailed, constant_time_equal
 

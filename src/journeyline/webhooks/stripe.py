@@ -10,20 +10,22 @@ from typing import Final
 
 from journeyline.errors import InvalidPayload
 from journeyline.ingest.canonical import JsonObject
-from journeyline.webhooks.fields import (
-    Meaning,
-    body_object,
+from journeyline.payloads import (
     boolean,
-    check_payload,
     compact,
     currency_code,
-    external_event,
     integer,
     json_object,
     objects,
+    text,
+)
+from journeyline.webhooks.fields import (
+    Meaning,
+    body_object,
+    check_payload,
+    external_event,
     product_list,
     required_text,
-    text,
 )
 from journeyline.webhooks.provider import Delivery, Mapped, VerificationFailed, constant_time_equal
 

@@ -11,19 +11,21 @@ from datetime import datetime
 from typing import Any
 
 from journeyline.errors import InvalidPayload
-from journeyline.webhooks.fields import (
-    body_object,
+from journeyline.payloads import (
     compact,
-    external_event,
-    idempotency_key,
     identifier,
     iso_time,
     json_object,
     number,
     objects,
     reference,
-    required_text,
     text,
+)
+from journeyline.webhooks.fields import (
+    body_object,
+    external_event,
+    idempotency_key,
+    required_text,
 )
 from journeyline.webhooks.provider import Delivery, Mapped, VerificationFailed, constant_time_equal
 

@@ -88,8 +88,3 @@ def track_event_type(
         raise InvalidPayload(f"{name_field} has no letters or digits", field=name_field)
     check_payload_types(event_type, payload, payload_field)
     return event_type
-
-
-def text_field(payload: dict[str, Any], key: str) -> str | None:
-    value = payload.get(key)
-    return value if isinstance(value, str) else None

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from journeyline.identity.normalize import classify_identity
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
-from journeyline.ingest.dialects.fields import as_utc, parse_model, text_field, track_event_type
+from journeyline.ingest.dialects.fields import as_utc, parse_model, track_event_type
+from journeyline.payloads import reference, text
 
 
 class KeystoneEvent(BaseModel):
@@ -52,8 +53,8 @@ def parse_keystone_event(
         event_type = "identified"
         name = event.event_name or "identify"
         traits = payload
-        email = email or text_field(payload, "email")
-        phone = phone or text_field(payload, "phone")
+        email = email or text(payload.get("email"))
+        phone = phone or text(payload.get("phone"))
     elif event.event_type == "page":
         event_type = "page_viewed"
         name = event.event_name or "page"
@@ -79,7 +80,7 @@ def parse_keystone_event(
         external_id=external_id,
         anonymous_id=event.anonymous_id,
         session_id=event.session_id,
-        campaign_id=event.campaign_id or text_field(payload, "utm_campaign"),
-        channel=event.channel or text_field(payload, "utm_medium"),
-        object_id_ref=text_field(payload, "order_id"),
+        campaign_id=event.campaign_id or text(payload.get("utm_campaign")),
+        channel=event.channel or text(payload.get("utm_medium")),
+        object_id_ref=reference(payload.get("order_id")),
     )

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from journeyline.errors import InvalidPayload
 from journeyline.ids import parse_uuid
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
-from journeyline.ingest.dialects.fields import as_utc, parse_model, text_field, track_event_type
+from journeyline.ingest.dialects.fields import as_utc, parse_model, track_event_type
+from journeyline.payloads import text
 
 
 class MarketingEvent(BaseModel):
@@ -55,8 +56,8 @@ def parse_marketing_event(
     if event.type == "identify":
         event_type, name = "identified", event.action or "identify"
         traits = properties
-        email = email or text_field(properties, "email")
-        phone = phone or text_field(properties, "phone")
+        email = email or text(properties.get("email"))
+        phone = phone or text(properties.get("phone"))
     else:
         event_type = track_event_type(
             event.action, properties, name_field="action", payload_field="properties"

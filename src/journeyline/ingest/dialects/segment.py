@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from journeyline.errors import InvalidPayload
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
-from journeyline.ingest.dialects.fields import as_utc, parse_model, text_field, track_event_type
+from journeyline.ingest.dialects.fields import as_utc, parse_model, track_event_type
+from journeyline.payloads import reference, text
 
 # The source of every Segment-dialect event: its messageIds are deduplicated among themselves.
 SEGMENT_SOURCE = "segment"
@@ -164,12 +165,12 @@ def parse_segment_message(
         raw_payload=data if isinstance(data, dict) else None,
         traits=event_traits,
         external_event_id=message.messageId,
-        email=text_field(traits, "email"),
-        phone=text_field(traits, "phone"),
+        email=text(traits.get("email")),
+        phone=text(traits.get("phone")),
         external_id=user_id,
         anonymous_id=anonymous_id,
-        campaign_id=text_field(campaign, "name") or text_field(properties, "utm_campaign"),
-        channel=text_field(campaign, "medium") or text_field(properties, "utm_medium"),
-        object_id_ref=text_field(payload, "order_id"),
+        campaign_id=text(campaign.get("name")) or text(properties.get("utm_campaign")),
+        channel=text(campaign.get("medium")) or text(properties.get("utm_medium")),
+        object_id_ref=reference(payload.get("order_id")),
         previous_id=_text(message.previousId) if kind == "alias" else None,
     )

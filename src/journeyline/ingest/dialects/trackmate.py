@@ -27,10 +27,10 @@ from journeyline.ingest.dialects.fields import (
     as_utc,
     check_event_limits,
     parse_model,
-    text_field,
     track_event_type,
 )
 from journeyline.ingest.dialects.marketing import UnknownProfileId
+from journeyline.payloads import reference, text
 
 # The server events' source: the seed's timeline labels them "source: webhook".
 WEBHOOK_SOURCE = "webhook"
@@ -98,9 +98,9 @@ def _event_fields(
         "payload": payload,
         "raw_payload": data,
         "external_event_id": event.eventId,
-        "campaign_id": text_field(payload, "utm_campaign"),
-        "channel": text_field(payload, "utm_medium"),
-        "object_id_ref": text_field(payload, "order_id"),
+        "campaign_id": text(payload.get("utm_campaign")),
+        "channel": text(payload.get("utm_medium")),
+        "object_id_ref": reference(payload.get("order_id")),
     }
 
 
