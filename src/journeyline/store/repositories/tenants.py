@@ -71,3 +71,9 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | No
 async def find_tenant_ids_by_name(session: AsyncSession, name: str) -> list[uuid.UUID]:
     statement = select(Tenant.id).where(Tenant.name == name).limit(2)
     return list((await session.scalars(statement)).all())
+
+
+async def key_id_of(session: AsyncSession, key_hash: str) -> uuid.UUID | None:
+    """The id of the key with this hash (the audit names the key, never the key)."""
+    row = (await session.execute(select(ApiKey.id).where(ApiKey.key_hash == key_hash))).first()
+    return row[0] if row is not None else None
