@@ -385,3 +385,46 @@ async def test_unknown_and_malformed_profile_ids(
     assert (await client.delete(f"/v1/profiles/{uuid.uuid4()}")).status_code == 401
     assert await held(database, tenant, Tombstone) == []
     assert await held(database, tenant, IdentityConflict) == []
+
+
+async def test_every_dialect_answers_success_for_a_suppressed_event(
+    client: httpx.AsyncClient, database: Database, tenant: TenantKeys
+) -> None:
+    """TrackMate's three routes and Segment's: a suppressed send is no error to the sender."""
+    from tests.api.test_trackmate import identify, server_event, session_events
+
+    erased = await client.post(
+        "/v1/erasures", json={"email": "tm@example.org"}, headers=tenant.secret
+    )
+    assert erased.status_code == 200, erased.text
+    # A TrackMate session is erased with the profile that holds it.
+    first = await session_events(client, tenant, "s-erased", {"eventType": "page_view"})
+    assert first.json()["stored"] == 1
+    found = await client.get(
+        "/v1/profiles", params={"session_id": "s-erased"}, headers=tenant.secret
+    )
+    (shadow,) = found.json()["data"]
+    erased = await client.delete(f"/v1/profiles/{shadow['id']}", headers=tenant.secret)
+    assert erased.status_code == 200, erased.text
+    page = await session_events(client, tenant, "s-erased", {"eventType": "page_view"})
+    assert page.status_code == 200, page.text
+    assert page.json()["stored"] == 0
+    assert page.json()["suppressed"] == 1
+    profile = await identify(client, tenant, "s-other", email="TM@example.org", name="T M")
+    assert profile.status_code == 200, profile.text
+    assert profile.json()["profileId"] is None
+    assert profile.json()["suppressed"] is True
+    server = await server_event(client, tenant, {"email": "tm@example.org"}, "payment_processed")
+    assert server.status_code == 200, server.text
+    assert server.json()["eventId"] is None
+    assert server.json()["suppressed"] is True
+    segment = await client.post(
+        "/v1/identify",
+        json={"userId": "u-1", "traits": {"email": "tm@example.org"}},
+        auth=(tenant.public_key, ""),
+    )
+    assert segment.status_code == 200, segment.text
+    assert segment.json() == {"success": True}
+    emails = {i.value for i in await held(database, tenant, Identity) if i.kind == "email"}
+    assert "tm@example.org" not in emails
+    assert await held(database, tenant, Profile) == []

@@ -31,17 +31,22 @@ class SessionEventsOut(BaseModel):
     stored: int
     duplicates: int
     profileId: uuid.UUID | None  # noqa: N815 (wire name)
+    # Events dropped for an erased identifier (decision 51).
+    suppressed: int = 0
 
 
 class IdentifiedOut(BaseModel):
-    profileId: uuid.UUID  # noqa: N815
+    # Null only when the identify was suppressed (an erased identifier, decision 51).
+    profileId: uuid.UUID | None  # noqa: N815
     linkedEvents: int  # noqa: N815
+    suppressed: bool = False
 
 
 class ServerEventOut(BaseModel):
     profileId: uuid.UUID | None  # noqa: N815
-    eventId: uuid.UUID  # noqa: N815
+    eventId: uuid.UUID | None  # noqa: N815
     duplicate: bool
+    suppressed: bool = False
 
 
 class TimelineProfile(BaseModel):
@@ -114,7 +119,10 @@ async def post_session_events(request: Request, state: StateDep) -> SessionEvent
         limits=state.settings.limits,
     )
     return SessionEventsOut(
-        stored=result.stored, duplicates=result.duplicates, profileId=result.profile_id
+        stored=result.stored,
+        duplicates=result.duplicates,
+        profileId=result.profile_id,
+        suppressed=result.suppressed,
     )
 
 
@@ -136,7 +144,11 @@ async def post_profile(request: Request, state: StateDep) -> IdentifiedOut:
         received_at=datetime.now(UTC),
         limits=state.settings.limits,
     )
-    return IdentifiedOut(profileId=result.profile_id, linkedEvents=result.linked_events)
+    return IdentifiedOut(
+        profileId=result.profile_id,
+        linkedEvents=result.linked_events,
+        suppressed=result.suppressed,
+    )
 
 
 @router.post(
@@ -160,7 +172,10 @@ async def post_server_event(
         limits=state.settings.limits,
     )
     return ServerEventOut(
-        profileId=result.profile_id, eventId=result.event_id, duplicate=result.duplicate
+        profileId=result.profile_id,
+        eventId=result.event_id,
+        duplicate=result.duplicate,
+        suppressed=result.suppressed,
     )
 
 
