@@ -99,6 +99,8 @@ COMPANY = {"company_id": {"type": "string", "description": "the tenant's public 
 @router.post(
     PUBLIC_PATHS[0],
     response_model=SessionEventsOut,
+    # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
+    response_model_exclude_defaults=True,
     openapi_extra=_body_doc(
         TrackMateSession,
         {**COMPANY, "events": {"type": "array", "items": TrackMateEvent.model_json_schema()}},
@@ -129,6 +131,8 @@ async def post_session_events(request: Request, state: StateDep) -> SessionEvent
 @router.post(
     PUBLIC_PATHS[1],
     response_model=IdentifiedOut,
+    # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
+    response_model_exclude_defaults=True,
     openapi_extra=_body_doc(TrackMateProfile, COMPANY),
     summary="Identify a session's visitor",
 )
@@ -154,6 +158,8 @@ async def post_profile(request: Request, state: StateDep) -> IdentifiedOut:
 @router.post(
     "/api/webhooks/events",
     response_model=ServerEventOut,
+    # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
+    response_model_exclude_defaults=True,
     openapi_extra=_body_doc(TrackMateServerEvent, COMPANY),
     summary="An event from the tenant's server",
 )
