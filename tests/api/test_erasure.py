@@ -428,3 +428,39 @@ async def test_every_dialect_answers_success_for_a_suppressed_event(
     emails = {i.value for i in await held(database, tenant, Identity) if i.kind == "email"}
     assert "tm@example.org" not in emails
     assert await held(database, tenant, Profile) == []
+
+
+async def test_export_holds_everything_about_the_person(
+    client: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
+    jane = await person(client, tenant, "jane")
+    shadow = (await send(client, tenant, anonymousId="anon-shadow", action="Viewed"))["customer_id"]
+    merged = await client.post(
+        f"/v1/profiles/{jane}/merge", json={"profile_id": shadow}, headers=tenant.secret
+    )
+    assert merged.status_code == 200, merged.text
+    await person(client, tenant, "john")
+    for asked in (jane, shadow):  # a merged id exports its survivor
+        response = await client.get(f"/v1/profiles/{asked}/export", headers=tenant.secret)
+        assert response.status_code == 200, response.text
+        document = response.json()
+        assert document["profile"]["id"] == jane
+        assert document["profile"]["merged_from"] == [shadow]
+        kinds = {(i["kind"], i["value"]) for i in document["identities"]}
+        assert ("email", "jane@example.org") in kinds
+        assert ("anonymous_id", "anon-shadow") in kinds
+        assert document["attributes"]["name"] == "Name jane"
+        assert {c["path"] for c in document["lineage"]} >= {"name", "city"}
+        assert len(document["events"]) == 3
+        assert document["events"][1]["payload"]["shipping_email"] == "jane@example.org"
+        assert [o["order_id"] for o in document["orders"]] == ["order-jane"]
+        assert document["crm_person"]["email"] == "jane@example.org"
+        assert [d["key"] for d in document["deals"]] == ["order:order-jane"]
+        assert [m["from_profile_id"] for m in document["merges"]] == [shadow]
+        assert "john" not in response.text
+    theirs = await client.get(f"/v1/profiles/{jane}/export", headers=other_tenant.secret)
+    assert theirs.status_code == 404
+    assert (await client.delete(f"/v1/profiles/{jane}", headers=tenant.secret)).status_code == 200
+    gone = await client.get(f"/v1/profiles/{jane}/export", headers=tenant.secret)
+    assert gone.status_code == 404
+    assert gone.json()["error"]["code"] == "profile_not_found"

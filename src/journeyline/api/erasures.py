@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep, presented_key
+from journeyline.api.responses import OrjsonResponse
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload, NotFound
-from journeyline.ingest import erasure
+from journeyline.ingest import erasure, export
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.store.db import Session
 from journeyline.store.repositories import tenants as tenant_repo
@@ -143,3 +144,13 @@ async def lift_tombstone(tombstone_id: uuid.UUID, context: SecretDep, state: Sta
     if not await state.database.run(work):
         raise NotFound(f"no tombstone {tombstone_id}")
     return Response(status_code=204)
+
+
+@router.get("/v1/profiles/{profile_id}/export")
+async def export_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> Response:
+    """Everything held about the person (the right of access) as one JSON document."""
+    async with state.database.read() as session:
+        document = await export.export_person(
+            session, context.tenant_id, profile_id, datetime.now(UTC)
+        )
+    return OrjsonResponse(document)

@@ -252,3 +252,25 @@ class ErasureRepository(TenantRepository):
     async def count_tombstones(self) -> int:
         statement = select(func.count()).where(Tombstone.tenant_id == self.tenant_id)
         return int((await self.session.execute(statement)).scalar_one())
+
+    async def orders_of(self, profile_ids: Sequence[uuid.UUID]) -> list[Order]:
+        statement = (
+            select(Order)
+            .where(Order.tenant_id == self.tenant_id, self.among(Order.profile_id, profile_ids))
+            .order_by(Order.created_at, Order.order_id)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def persons_of(self, profile_ids: Sequence[uuid.UUID]) -> list[CrmPerson]:
+        statement = select(CrmPerson).where(
+            CrmPerson.tenant_id == self.tenant_id, self.among(CrmPerson.profile_id, profile_ids)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def deals_of(self, profile_ids: Sequence[uuid.UUID]) -> list[CrmDeal]:
+        statement = (
+            select(CrmDeal)
+            .where(CrmDeal.tenant_id == self.tenant_id, self.among(CrmDeal.profile_id, profile_ids))
+            .order_by(CrmDeal.first_seen_at, CrmDeal.id)
+        )
+        return list((await self.session.scalars(statement)).all())
