@@ -464,3 +464,31 @@ async def test_export_holds_everything_about_the_person(
     gone = await client.get(f"/v1/profiles/{jane}/export", headers=tenant.secret)
     assert gone.status_code == 404
     assert gone.json()["error"]["code"] == "profile_not_found"
+
+
+async def test_events_racing_an_erasure_never_bring_the_person_back(
+    client: httpx.AsyncClient, database: Database, tenant: TenantKeys
+) -> None:
+    """Sends carrying the email, concurrent with its erasure: whichever commits first, no
+    identity with it survives (the erasure takes the ingest's identifier locks)."""
+    import asyncio
+
+    await person(client, tenant, "race")
+
+    async def erase() -> httpx.Response:
+        return await client.post(
+            "/v1/erasures", json={"email": "race@example.org"}, headers=tenant.secret
+        )
+
+    async def sender(i: int) -> dict[str, Any]:
+        return await send(client, tenant, email="race@example.org", action=f"a{i}")
+
+    results = await asyncio.gather(
+        *(sender(i) for i in range(6)), erase(), *(sender(i) for i in range(6, 12))
+    )
+    erased = results[6]
+    assert isinstance(erased, httpx.Response)
+    assert erased.status_code == 200, erased.text
+    identities = await held(database, tenant, Identity)
+    assert "race@example.org" not in {i.value for i in identities}
+    assert (await send(client, tenant, email="race@example.org"))["suppressed"] is True

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep, presented_key
-from journeyline.api.responses import OrjsonResponse
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload, NotFound
 from journeyline.ingest import erasure, export
@@ -153,4 +153,7 @@ async def export_profile(profile_id: uuid.UUID, context: SecretDep, state: State
         document = await export.export_person(
             session, context.tenant_id, profile_id, datetime.now(UTC)
         )
-    return OrjsonResponse(document)
+    # default=str: the driver's own UUID type (asyncpg's, from rows read around the ORM) is not
+    # one orjson knows; its text is the id's.
+    body = orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS)
+    return Response(content=body, media_type="application/json")

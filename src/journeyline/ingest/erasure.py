@@ -13,6 +13,7 @@ from typing import Any
 
 from journeyline.errors import InvalidPayload
 from journeyline.identity import reads
+from journeyline.identity import service as identity_service
 from journeyline.identity.normalize import Identifier, IdentifierKind, normalize_identifier
 from journeyline.identity.tombstones import tombstone_hash
 from journeyline.ids import uuid7
@@ -123,6 +124,11 @@ async def _erase(
 ) -> list[uuid.UUID]:
     repo = ErasureRepository(session, tenant_id)
     secret = await ensure_secret(session, tenant_id, now)
+    # The ingest's locks on these identifiers (DESIGN §3): a chunk that carries one waits for
+    # this erasure, then finds its tombstones. Read again under the locks: an identifier added
+    # to the family meanwhile is erased and tombstoned with the rest.
+    held = set(await repo.identities_of(family)) if family else set()
+    await identity_service.lock_identifiers(session, tenant_id, sorted(held | set(given)))
     held = set(await repo.identities_of(family)) if family else set()
     identifiers = held | set(given)
     events = await repo.events_of(family) if family else []

@@ -175,7 +175,13 @@ async def process(
             seen[key] = index
             live.append(index)
 
-    # 1b. Drop what carries an erased identifier: one tombstone lookup for the chunk.
+    # 2. Resolve identity against one in-memory graph loaded for the whole chunk.
+    identity_keys = {key for index in live for key in prepared[index].lookup_keys}
+    explicit = {p.event.profile_id for p in prepared if p.event.profile_id is not None}
+    explicit |= {ref.profile_id for ref in stored.values() if ref.profile_id is not None}
+    await identity_service.lock_identifiers(session, tenant_id, identity_keys)
+    # Drop what carries an erased identifier: one tombstone lookup for the chunk, under the
+    # identifiers' locks, which an erasure takes too (so it cannot commit in between).
     dropped = await suppression.tombstoned(
         session, tenant_id, {index: prepared[index].lookup_keys for index in live}
     )
@@ -184,12 +190,7 @@ async def process(
             outcomes[index].suppressed = True
             outcomes[index].warnings.append(dict(suppression.SUPPRESSED_WARNING))
         live = [index for index in live if index not in dropped]
-
-    # 2. Resolve identity against one in-memory graph loaded for the whole chunk.
-    identity_keys = {key for index in live for key in prepared[index].lookup_keys}
-    explicit = {p.event.profile_id for p in prepared if p.event.profile_id is not None}
-    explicit |= {ref.profile_id for ref in stored.values() if ref.profile_id is not None}
-    await identity_service.lock_identifiers(session, tenant_id, identity_keys)
+        identity_keys = {key for index in live for key in prepared[index].lookup_keys}
     graph = await identity_service.load_graph(session, tenant_id, identity_keys, explicit)
     event_ids: list[uuid.UUID | None] = [None] * len(prepared)
     stored_rows: list[dict[str, Any]] = []
