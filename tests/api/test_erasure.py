@@ -492,3 +492,34 @@ async def test_events_racing_an_erasure_never_bring_the_person_back(
     identities = await held(database, tenant, Identity)
     assert "race@example.org" not in {i.value for i in identities}
     assert (await send(client, tenant, email="race@example.org"))["suppressed"] is True
+
+
+async def test_erasure_redacts_the_provider_deliveries_of_the_person(
+    client: httpx.AsyncClient, database: Database, tenant: TenantKeys
+) -> None:
+    from journeyline.store.models import WebhookDelivery
+    from tests.api.test_webhooks import STRIPE_SECRET, connect, stripe_headers
+    from tests.webhooks.signing import fixture
+
+    made = await connect(client, tenant, "stripe", STRIPE_SECRET)
+    body = fixture("stripe", "checkout.session.completed.json")
+    sent = await client.post(made["url"], content=body, headers=stripe_headers(body))
+    assert sent.json()["status"] == "accepted", sent.text
+    erased = await client.post(
+        "/v1/erasures", json={"email": "billz@supabase.io"}, headers=tenant.secret
+    )
+    assert len(erased.json()["erased_profile_ids"]) == 1
+    (delivery,) = await held(database, tenant, WebhookDelivery)
+    assert b"billz" not in delivery.body
+    assert delivery.reason == "erased"
+    replayed = await client.post(
+        f"/v1/webhook-deliveries/{delivery.id}/replay", headers=tenant.secret
+    )
+    assert replayed.status_code < 500, replayed.text
+    assert "error" in replayed.json() or replayed.json()["status"] != "accepted"
+    found = await client.get(
+        "/v1/profiles", params={"email": "billz@supabase.io"}, headers=tenant.secret
+    )
+    assert found.json()["data"] == []
+    (record,) = await held(database, tenant, ErasureRecord)
+    assert record.counts["deliveries"] == 1

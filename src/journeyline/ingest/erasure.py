@@ -152,6 +152,7 @@ async def _erase(
     await repo.forget_touchpoints([event[0] for event in events], shared)
     counts = await repo.erase_profiles(family, held) if family else {}
     counts["events"] = len(events)
+    counts["deliveries"] = await repo.redact_deliveries([event[0] for event in events])
     counts["tombstones"] = await repo.add_tombstones(
         [
             {

@@ -8,9 +8,22 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.types import Text
 
 from journeyline.store.models import (
     AttributeChange,
@@ -28,6 +41,7 @@ from journeyline.store.models import (
     SharedNode,
     Tombstone,
     TouchpointSync,
+    WebhookDelivery,
 )
 from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
@@ -274,3 +288,27 @@ class ErasureRepository(TenantRepository):
             .order_by(CrmDeal.first_seen_at, CrmDeal.id)
         )
         return list((await self.session.scalars(statement)).all())
+
+    async def redact_deliveries(self, event_ids: Sequence[uuid.UUID]) -> int:
+        """Stored provider deliveries that produced one of these events: their body (the
+        provider's whole document about the person) becomes `{}`, its reason `erased`; the row
+        stays in the delivery log. A replay of it then maps nothing."""
+        redacted = 0
+        for part in slices([str(event_id) for event_id in event_ids]):
+            carries: ColumnElement[Any]
+            if self.on_postgres:
+                carries = func.jsonb_exists_any(
+                    WebhookDelivery.event_ids, bindparam(None, list(part), type_=ARRAY(Text()))
+                )
+            else:
+                items = func.json_each(WebhookDelivery.event_ids).table_valued("value")
+                carries = exists(
+                    select(text("1")).select_from(items).where(items.c.value.in_(part))
+                )
+            result = await self.session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.tenant_id == self.tenant_id, carries)
+                .values(body=b"{}", reason="erased")
+            )
+            redacted += int(getattr(result, "rowcount", 0) or 0)
+        return redacted
