@@ -61,6 +61,7 @@ async def test_a_batch_is_accepted_then_processed(
         "stored": 30,
         "duplicates": 0,
         "failed": 0,
+        "suppressed": 0,
         "errors": [],
     }
     profile = (

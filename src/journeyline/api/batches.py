@@ -35,11 +35,12 @@ class JobStatus(BaseModel):
     job_id: uuid.UUID
     status: Literal["queued", "processing", "completed", "failed"]
     total: int
-    # Events handled so far: stored + duplicates + failed.
+    # Events handled so far: stored + duplicates + failed + suppressed.
     processed: int
     stored: int
     duplicates: int
     failed: int
+    suppressed: int = 0
     errors: list[JobError]
 
 
@@ -89,6 +90,8 @@ async def job_status(job_id: str, context: SecretDep, state: StateDep) -> Orjson
         stored=job.stored,
         duplicates=job.duplicates,
         failed=job.failed,
+        # Dropped for an erased identifier: processed, and neither stored, duplicate nor failed.
+        suppressed=max(0, job.position - job.stored - job.duplicates - job.failed),
         errors=[JobError(**error) for error in job.errors or []],
     )
     return OrjsonResponse(status.model_dump(mode="json"))

@@ -35,6 +35,8 @@ class EventResult(BaseModel):
     conflicting_duplicate: bool
     merged_profile_ids: list[uuid.UUID]
     warnings: list[dict[str, Any]]
+    # Dropped for an erased identifier (decision 51): not stored, and not an error.
+    suppressed: bool = False
 
 
 class EventResults(BaseModel):
@@ -61,6 +63,7 @@ def _result(tenant_id: uuid.UUID, outcome: EventOutcome) -> dict[str, Any]:
         conflicting_duplicate=outcome.conflicting_duplicate,
         merged_profile_ids=outcome.merged_profile_ids,
         warnings=outcome.warnings,
+        suppressed=outcome.suppressed,
     ).model_dump(mode="json")
 
 

@@ -31,6 +31,8 @@ class IngestResult(BaseModel):
     conflicting_duplicate: bool
     merged_profile_ids: list[uuid.UUID]
     warnings: list[dict[str, Any]]
+    # Dropped for an erased identifier (decision 51): not stored, and not an error.
+    suppressed: bool = False
 
 
 class IngestBatchResult(BaseModel):
@@ -48,6 +50,7 @@ def _result(outcome: EventOutcome) -> dict[str, Any]:
         conflicting_duplicate=outcome.conflicting_duplicate,
         merged_profile_ids=outcome.merged_profile_ids,
         warnings=outcome.warnings,
+        suppressed=outcome.suppressed,
     ).model_dump(mode="json")
 
 

@@ -38,17 +38,22 @@ class SessionEventsOut(BaseModel):
     stored: int
     duplicates: int
     profileId: uuid.UUID | None  # noqa: N815 (wire name)
+    # Events dropped for an erased identifier (decision 51).
+    suppressed: int = 0
 
 
 class IdentifiedOut(BaseModel):
-    profileId: uuid.UUID  # noqa: N815
+    # Null only when the identify was suppressed (an erased identifier, decision 51).
+    profileId: uuid.UUID | None  # noqa: N815
     linkedEvents: int  # noqa: N815
+    suppressed: bool = False
 
 
 class ServerEventOut(BaseModel):
     profileId: uuid.UUID | None  # noqa: N815
-    eventId: uuid.UUID  # noqa: N815
+    eventId: uuid.UUID | None  # noqa: N815
     duplicate: bool
+    suppressed: bool = False
 
 
 class TimelineProfile(BaseModel):
@@ -101,6 +106,8 @@ COMPANY = {"company_id": {"type": "string", "description": "the tenant's public 
 @router.post(
     PUBLIC_PATHS[0],
     response_model=SessionEventsOut,
+    # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
+    response_model_exclude_defaults=True,
     openapi_extra=_body_doc(
         TrackMateSession,
         {**COMPANY, "events": {"type": "array", "items": TrackMateEvent.model_json_schema()}},
@@ -121,13 +128,18 @@ async def post_session_events(request: Request, state: StateDep) -> SessionEvent
         limits=state.settings.limits,
     )
     return SessionEventsOut(
-        stored=result.stored, duplicates=result.duplicates, profileId=result.profile_id
+        stored=result.stored,
+        duplicates=result.duplicates,
+        profileId=result.profile_id,
+        suppressed=result.suppressed,
     )
 
 
 @router.post(
     PUBLIC_PATHS[1],
     response_model=IdentifiedOut,
+    # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
+    response_model_exclude_defaults=True,
     openapi_extra=_body_doc(TrackMateProfile, COMPANY),
     summary="Identify a session's visitor",
 )
@@ -143,12 +155,18 @@ async def post_profile(request: Request, state: StateDep) -> IdentifiedOut:
         received_at=datetime.now(UTC),
         limits=state.settings.limits,
     )
-    return IdentifiedOut(profileId=result.profile_id, linkedEvents=result.linked_events)
+    return IdentifiedOut(
+        profileId=result.profile_id,
+        linkedEvents=result.linked_events,
+        suppressed=result.suppressed,
+    )
 
 
 @router.post(
     "/api/webhooks/events",
     response_model=ServerEventOut,
+    # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
+    response_model_exclude_defaults=True,
     openapi_extra=_body_doc(TrackMateServerEvent, COMPANY),
     summary="An event from the tenant's server",
 )
@@ -167,7 +185,10 @@ async def post_server_event(
         limits=state.settings.limits,
     )
     return ServerEventOut(
-        profileId=result.profile_id, eventId=result.event_id, duplicate=result.duplicate
+        profileId=result.profile_id,
+        eventId=result.event_id,
+        duplicate=result.duplicate,
+        suppressed=result.suppressed,
     )
 
 

@@ -237,7 +237,7 @@ async def _run_chunk(
             )
         elif outcome.duplicate:
             duplicates += 1
-        else:
+        elif not outcome.suppressed:  # a suppressed event is processed, neither stored nor failed
             stored += 1
     await _checkpoint(session, running, stop, stored, duplicates, errors, settings)
     return processed, len(adapted) - len(events)

@@ -96,7 +96,7 @@ async def import_lines(
                     summary.failed.append(FailedLine(number, code, message))
                 elif outcome.duplicate:
                     summary.duplicates += 1
-                else:
+                elif not outcome.suppressed:  # dropped: an erased identifier (decision 51)
                     summary.stored += 1
         if on_chunk is not None:
             on_chunk(len(chunk), sum(len(line) for _, line in chunk))

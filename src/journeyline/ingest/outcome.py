@@ -24,3 +24,5 @@ class EventOutcome:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
     error_status: int = 422
+    # Dropped: the event carries an erased identifier (a tombstone); not an error, not stored.
+    suppressed: bool = False

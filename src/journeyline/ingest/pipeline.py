@@ -25,7 +25,7 @@ from journeyline.identity.normalize import (
 )
 from journeyline.identity.resolve import ResolveRequest, resolve_event
 from journeyline.ids import uuid7
-from journeyline.ingest import mutations, projections
+from journeyline.ingest import mutations, projections, suppression
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
 from journeyline.ingest.outcome import EventOutcome
@@ -180,6 +180,17 @@ async def process(
     explicit = {p.event.profile_id for p in prepared if p.event.profile_id is not None}
     explicit |= {ref.profile_id for ref in stored.values() if ref.profile_id is not None}
     await identity_service.lock_identifiers(session, tenant_id, identity_keys)
+    # Drop what carries an erased identifier: one tombstone lookup for the chunk, under the
+    # identifiers' locks, which an erasure takes too (so it cannot commit in between).
+    dropped = await suppression.tombstoned(
+        session, tenant_id, {index: prepared[index].lookup_keys for index in live}
+    )
+    if dropped:
+        for index in dropped:
+            outcomes[index].suppressed = True
+            outcomes[index].warnings.append(dict(suppression.SUPPRESSED_WARNING))
+        live = [index for index in live if index not in dropped]
+        identity_keys = {key for index in live for key in prepared[index].lookup_keys}
     graph = await identity_service.load_graph(session, tenant_id, identity_keys, explicit)
     event_ids: list[uuid.UUID | None] = [None] * len(prepared)
     stored_rows: list[dict[str, Any]] = []
@@ -194,6 +205,10 @@ async def process(
         if outcome.duplicate and outcome.event_id is None:
             item = prepared[index]
             first = outcomes[seen[(item.event.source, item.external_event_id or "")]]
+            if first.suppressed:
+                outcome.duplicate, outcome.conflicting_duplicate = False, False
+                outcome.suppressed, outcome.warnings = True, list(first.warnings)
+                continue
             if first.error is not None:
                 outcome.duplicate, outcome.conflicting_duplicate = False, False
                 outcome.error, outcome.error_status = dict(first.error), first.error_status

@@ -86,6 +86,8 @@ def record_metrics(outcomes: Sequence[EventOutcome], invalid: int = 0) -> None:
     for outcome in outcomes:
         if outcome.error is not None:
             metrics.EVENTS.labels("failed").inc()
+        elif outcome.suppressed:
+            metrics.EVENTS.labels("suppressed").inc()
         elif outcome.conflicting_duplicate:
             metrics.EVENTS.labels("conflicting_duplicate").inc()
         elif outcome.duplicate:

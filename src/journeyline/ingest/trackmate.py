@@ -26,19 +26,23 @@ class SessionEvents:
     duplicates: int
     # Set once the session belongs to a known person (after identify).
     profile_id: uuid.UUID | None
+    suppressed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Identified:
-    profile_id: uuid.UUID
+    profile_id: uuid.UUID | None
     linked_events: int
+    # The identify carried an erased identifier and was dropped (decision 51).
+    suppressed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ServerEvent:
     profile_id: uuid.UUID | None
-    event_id: uuid.UUID
+    event_id: uuid.UUID | None
     duplicate: bool
+    suppressed: bool = False
 
 
 async def _one(committer: GroupCommitter, context: TenantContext, event: Any) -> EventOutcome:
@@ -69,9 +73,10 @@ async def record_session_events(
         raise EventRejected(failed)
     last = outcomes[-1]
     return SessionEvents(
-        stored=sum(1 for outcome in outcomes if not outcome.duplicate),
+        stored=sum(1 for o in outcomes if not o.duplicate and not o.suppressed),
         duplicates=sum(1 for outcome in outcomes if outcome.duplicate),
         profile_id=last.profile_id if last.anchored else None,
+        suppressed=sum(1 for outcome in outcomes if outcome.suppressed),
     )
 
 
@@ -88,6 +93,8 @@ async def identify_session(
     check_event_limits(body, max_bytes=limits.max_event_bytes, max_depth=limits.max_json_depth)
     event = dialect.parse_profile(body, received_at=received_at)
     outcome = await _one(committer, context, event)
+    if outcome.suppressed:
+        return Identified(None, 0, suppressed=True)
     assert outcome.profile_id is not None
     assert outcome.event_id is not None
     linked = 0
@@ -119,5 +126,7 @@ async def record_server_event(
         if exc.code == "profile_not_found":
             raise UnknownProfileId("no profile has this id", field="identifier.userId") from None
         raise
+    if outcome.suppressed:
+        return ServerEvent(None, None, duplicate=False, suppressed=True)
     assert outcome.event_id is not None
     return ServerEvent(outcome.profile_id, outcome.event_id, outcome.duplicate)

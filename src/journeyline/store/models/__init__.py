@@ -1,6 +1,7 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
 from journeyline.store.models.crm import CrmCompany, CrmDeal, CrmPerson
+from journeyline.store.models.erasures import ErasureKey, ErasureRecord, Tombstone
 from journeyline.store.models.events import Event
 from journeyline.store.models.graph import ProfileStage, SharedNode, TouchpointSync
 from journeyline.store.models.jobs import IngestJob
@@ -23,6 +24,8 @@ __all__ = [
     "CrmDeal",
     "CrmPerson",
     "DashboardSession",
+    "ErasureKey",
+    "ErasureRecord",
     "Event",
     "Identity",
     "IdentityConflict",
@@ -34,6 +37,7 @@ __all__ = [
     "ProfileStage",
     "SharedNode",
     "Tenant",
+    "Tombstone",
     "TouchpointSync",
     "WebhookConnection",
     "WebhookDelivery",

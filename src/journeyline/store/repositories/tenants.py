@@ -146,3 +146,9 @@ async def record_key_usage(
     await session.execute(
         statement, [{"w_tenant": tenant, "w_key": key, "w_at": at} for tenant, key, at in used]
     )
+
+
+async def key_id_of(session: AsyncSession, key_hash: str) -> uuid.UUID | None:
+    """The id of the key with this hash (the audit names the key, never the key)."""
+    row = (await session.execute(select(ApiKey.id).where(ApiKey.key_hash == key_hash))).first()
+    return row[0] if row is not None else None
