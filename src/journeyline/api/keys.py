@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from journeyline.api.bodies import json_object, parse_json, read_body
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.tenancy import service as tenancy
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], responses=SECRET)
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -84,6 +85,7 @@ async def list_keys(context: SecretDep, state: StateDep) -> KeyList:
     "/v1/keys",
     status_code=201,
     response_model=NewKeyOut,
+    responses=BODY,
     openapi_extra={
         "requestBody": {
             "required": False,
@@ -110,8 +112,7 @@ async def create_secret_key(request: Request, context: SecretDep, state: StateDe
     status_code=204,
     responses={
         200: {"model": RotatedOut, "description": "the public key was revoked and replaced"},
-        404: {"description": "the tenant has no key with this id"},
-        409: {"description": "the tenant's last live secret key"},
+        **errors(404, 409),
     },
     summary="Revoke a key",
 )

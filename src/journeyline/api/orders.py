@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_errors import SECRET, errors
 from journeyline.cursors import decode_key_cursor, encode_key_cursor
 from journeyline.errors import NotFound
 from journeyline.identity import reads
 from journeyline.orders import service
 from journeyline.store.models import Order, Product
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], responses=SECRET)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -87,7 +88,9 @@ async def list_orders(
     )
 
 
-@router.get("/v1/orders/{order_id}", response_model=OrderOut, summary="One order")
+@router.get(
+    "/v1/orders/{order_id}", response_model=OrderOut, responses=errors(404), summary="One order"
+)
 async def get_order(order_id: str, context: SecretDep, state: StateDep) -> OrderOut:
     async with state.database.read() as session:
         row = await service.get_order(session, context.tenant_id, order_id)
@@ -109,7 +112,12 @@ async def list_products(
     )
 
 
-@router.get("/v1/products/{product_id}", response_model=ProductOut, summary="One product")
+@router.get(
+    "/v1/products/{product_id}",
+    response_model=ProductOut,
+    responses=errors(404),
+    summary="One product",
+)
 async def get_product(product_id: str, context: SecretDep, state: StateDep) -> ProductOut:
     async with state.database.read() as session:
         row = await service.get_product(session, context.tenant_id, product_id)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
 from journeyline.identity import reads
@@ -20,7 +21,7 @@ from journeyline.ingest import curation
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.store.models import Event
 
-router = APIRouter(tags=["profiles"])
+router = APIRouter(tags=["profiles"], responses=SECRET)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -182,14 +183,14 @@ async def list_profiles(
     )
 
 
-@router.get("/v1/profiles/{profile_id}", response_model=ProfileOut)
+@router.get("/v1/profiles/{profile_id}", response_model=ProfileOut, responses=errors(404))
 async def get_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> ProfileOut:
     """A profile; a merged id answers with the surviving profile."""
     async with state.database.read() as session:
         return profile_out(await reads.get_profile(session, context.tenant_id, profile_id))
 
 
-@router.get("/v1/profiles/{profile_id}/events", response_model=EventPage)
+@router.get("/v1/profiles/{profile_id}/events", response_model=EventPage, responses=errors(404))
 async def profile_events(
     profile_id: uuid.UUID,
     context: SecretDep,
@@ -208,7 +209,7 @@ async def profile_events(
     )
 
 
-@router.get("/v1/profiles/{profile_id}/lineage", response_model=LineageList)
+@router.get("/v1/profiles/{profile_id}/lineage", response_model=LineageList, responses=errors(404))
 async def profile_lineage(
     profile_id: uuid.UUID, context: SecretDep, state: StateDep, limit: Limit = 500
 ) -> LineageList:
@@ -218,7 +219,7 @@ async def profile_lineage(
     return LineageList(data=[LineageOut.model_validate(row, from_attributes=True) for row in rows])
 
 
-@router.get("/v1/profiles/{profile_id}/merges", response_model=MergeList)
+@router.get("/v1/profiles/{profile_id}/merges", response_model=MergeList, responses=errors(404))
 async def profile_merges(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> MergeList:
     """The merge journal of the profile: what was merged into it, and when."""
     async with state.database.read() as session:
@@ -229,6 +230,7 @@ async def profile_merges(profile_id: uuid.UUID, context: SecretDep, state: State
 @router.post(
     "/v1/profiles/{profile_id}/merge",
     response_model=ProfileOut,
+    responses={**BODY, **errors(404, 409)},
     openapi_extra={
         "requestBody": {"content": {"application/json": {"schema": ProfileRef.model_json_schema()}}}
     },
@@ -249,6 +251,7 @@ async def merge_profile(
 @router.post(
     "/v1/profiles/{profile_id}/unmerge",
     response_model=Unmerged,
+    responses={**BODY, **errors(404, 409)},
     openapi_extra={
         "requestBody": {"content": {"application/json": {"schema": ProfileRef.model_json_schema()}}}
     },

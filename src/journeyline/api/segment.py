@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import parse_json, read_body
 from journeyline.api.deps import StateDep, authenticate, client_address
+from journeyline.api.openapi_errors import BODY, KEYED
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import (
     JourneylineError,
@@ -33,7 +34,7 @@ from journeyline.ingest.dialects.fields import as_utc, check_event_limits
 from journeyline.ingest.dialects.segment import SEGMENT_SOURCE, parse_segment_message
 from journeyline.tenancy.context import TenantContext
 
-router = APIRouter(tags=["segment"])
+router = APIRouter(tags=["segment"], responses={**KEYED, **BODY})
 
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # A public key may write from a page (writeKey in a text/plain body, no preflight): CORS.

@@ -18,6 +18,7 @@ from journeyline.api.deps import (
     company,
     company_of_secret,
 )
+from journeyline.api.openapi_errors import BODY, KEYED, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.identity import reads
 from journeyline.ingest import trackmate
@@ -101,6 +102,7 @@ COMPANY = {"company_id": {"type": "string", "description": "the tenant's public 
 @router.post(
     PUBLIC_PATHS[0],
     response_model=SessionEventsOut,
+    responses={**KEYED, **BODY},
     openapi_extra=_body_doc(
         TrackMateSession,
         {**COMPANY, "events": {"type": "array", "items": TrackMateEvent.model_json_schema()}},
@@ -128,6 +130,7 @@ async def post_session_events(request: Request, state: StateDep) -> SessionEvent
 @router.post(
     PUBLIC_PATHS[1],
     response_model=IdentifiedOut,
+    responses={**KEYED, **BODY},
     openapi_extra=_body_doc(TrackMateProfile, COMPANY),
     summary="Identify a session's visitor",
 )
@@ -149,6 +152,7 @@ async def post_profile(request: Request, state: StateDep) -> IdentifiedOut:
 @router.post(
     "/api/webhooks/events",
     response_model=ServerEventOut,
+    responses={**SECRET, **BODY},
     openapi_extra=_body_doc(TrackMateServerEvent, COMPANY),
     summary="An event from the tenant's server",
 )
@@ -174,6 +178,7 @@ async def post_server_event(
 @router.get(
     "/api/profiles/{profile_id}/timeline",
     response_model=Timeline,
+    responses={**SECRET, **errors(404)},
     summary="A profile's complete timeline, oldest first",
 )
 async def get_timeline(
