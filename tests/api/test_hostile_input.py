@@ -332,3 +332,16 @@ def test_the_bomb_is_small_and_inflates_far_over_every_limit() -> None:
     assert LimitSettings().max_webhook_bytes < OVERSIZE
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     assert len(inflater.decompress(bomb, OVERSIZE)) == OVERSIZE
+
+
+def test_the_document_resolves_every_reference_and_documents_every_body_read() -> None:
+    """No `#/$defs/…` left from pydantic (they point at the document's root, where nothing is),
+    and every operation that reads a body documents one (a generated client can send it)."""
+    text = json.dumps(SPEC)
+    assert "$defs" not in text
+    for name in (ref.split('"')[0] for ref in text.split('"$ref": "#/components/schemas/')[1:]):
+        assert name in SPEC["components"]["schemas"], name
+    for method, path in OPERATIONS:
+        reads_body = not path.startswith("/webhooks/") and not path.endswith("/replay")
+        if method in ("post", "patch") and reads_body:
+            assert "requestBody" in SPEC["paths"][path][method], f"{method} {path}"

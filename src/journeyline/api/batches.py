@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep, charge_batch_events
 from journeyline.api.ingest_common import unwrap
+from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import InvalidPayload, NotFound
@@ -47,7 +48,7 @@ class JobStatus(BaseModel):
 BATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["events"],
-    "properties": {"events": {"type": "array", "items": KeystoneEvent.model_json_schema()}},
+    "properties": {"events": {"type": "array", "items": model_schema(KeystoneEvent)}},
 }
 
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
 from journeyline.api.ingest_common import adapt_items, unwrap
-from journeyline.api.openapi_errors import BODY, KEYED
+from journeyline.api.openapi_bodies import model_schema
+from journeyline.api.openapi_errors import BODY, KEYED, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.graph.plan import touchpoint_node_id
 from journeyline.ingest import service as ingest_service
@@ -68,11 +69,11 @@ def _result(tenant_id: uuid.UUID, outcome: EventOutcome) -> dict[str, Any]:
 @router.post(
     PUBLIC_PATHS[0],
     response_model=None,
-    responses={200: {"model": EventResults}},
+    responses={200: {"model": EventResults}, **errors(404)},
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": MarketingEvent.model_json_schema()}},
+            "content": {"application/json": {"schema": model_schema(MarketingEvent)}},
         }
     },
     summary="Ingest MarketingEvents",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from journeyline.api.bodies import json_object, parse_json, read_body
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest.dialects.fields import parse_model
@@ -89,7 +90,7 @@ async def list_keys(context: SecretDep, state: StateDep) -> KeyList:
     openapi_extra={
         "requestBody": {
             "required": False,
-            "content": {"application/json": {"schema": NewKeyIn.model_json_schema()}},
+            "content": {"application/json": {"schema": model_schema(NewKeyIn)}},
         }
     },
     summary="Another secret key",

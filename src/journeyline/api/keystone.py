@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
 from journeyline.api.ingest_common import adapt_items, unwrap
+from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, KEYED
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
@@ -55,7 +56,7 @@ def _result(outcome: EventOutcome) -> dict[str, Any]:
 DOC = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": KeystoneEvent.model_json_schema()}},
+        "content": {"application/json": {"schema": model_schema(KeystoneEvent)}},
     }
 }
 

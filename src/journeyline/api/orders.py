@@ -63,7 +63,12 @@ def product_out(row: Product) -> ProductOut:
     return ProductOut.model_validate(row, from_attributes=True)
 
 
-@router.get("/v1/orders", response_model=OrderPage, summary="Orders")
+@router.get(
+    "/v1/orders",
+    response_model=OrderPage,
+    responses=errors(404),
+    summary="Orders (404: a `profile_id` of nothing)",
+)
 async def list_orders(
     context: SecretDep,
     state: StateDep,

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import json_body, model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
@@ -231,9 +232,7 @@ async def profile_merges(profile_id: uuid.UUID, context: SecretDep, state: State
     "/v1/profiles/{profile_id}/merge",
     response_model=ProfileOut,
     responses={**BODY, **errors(404, 409)},
-    openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": ProfileRef.model_json_schema()}}}
-    },
+    openapi_extra=json_body(model_schema(ProfileRef)),
 )
 async def merge_profile(
     profile_id: uuid.UUID, request: Request, context: SecretDep, state: StateDep
@@ -252,9 +251,7 @@ async def merge_profile(
     "/v1/profiles/{profile_id}/unmerge",
     response_model=Unmerged,
     responses={**BODY, **errors(404, 409)},
-    openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": ProfileRef.model_json_schema()}}}
-    },
+    openapi_extra=json_body(model_schema(ProfileRef)),
 )
 async def unmerge_profile(
     profile_id: uuid.UUID, request: Request, context: SecretDep, state: StateDep

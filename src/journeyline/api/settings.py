@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import json_object, read_json
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, SECRET
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest.dialects.fields import parse_model
@@ -35,7 +36,7 @@ async def get_settings(context: SecretDep, state: StateDep) -> OrjsonResponse:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": SettingsPatch.model_json_schema()}},
+            "content": {"application/json": {"schema": model_schema(SettingsPatch)}},
         }
     },
     responses=BODY,

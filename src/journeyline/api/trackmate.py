@@ -18,6 +18,7 @@ from journeyline.api.deps import (
     company,
     company_of_secret,
 )
+from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, KEYED, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.identity import reads
@@ -90,7 +91,7 @@ def _body_doc(
     model: type[BaseModel], extra: dict[str, Any], *, replace: bool = False
 ) -> dict[str, Any]:
     """The request body's schema for OpenAPI: the model's, plus (or overriding) `extra`."""
-    schema = model.model_json_schema()
+    schema = model_schema(model)
     properties = schema.get("properties", {})
     schema["properties"] = {**properties, **extra} if replace else {**extra, **properties}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
@@ -105,7 +106,7 @@ COMPANY = {"company_id": {"type": "string", "description": "the tenant's public 
     responses={**KEYED, **BODY},
     openapi_extra=_body_doc(
         TrackMateSession,
-        {**COMPANY, "events": {"type": "array", "items": TrackMateEvent.model_json_schema()}},
+        {**COMPANY, "events": {"type": "array", "items": model_schema(TrackMateEvent)}},
         replace=True,
     ),
     summary="A browser session's events",
@@ -152,7 +153,7 @@ async def post_profile(request: Request, state: StateDep) -> IdentifiedOut:
 @router.post(
     "/api/webhooks/events",
     response_model=ServerEventOut,
-    responses={**SECRET, **BODY},
+    responses={**SECRET, **BODY, **errors(404)},
     openapi_extra=_body_doc(TrackMateServerEvent, COMPANY),
     summary="An event from the tenant's server",
 )

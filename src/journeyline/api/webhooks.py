@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from journeyline.api.bodies import read_body, read_json
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import json_body, model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, ErrorOut, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.cursors import decode_cursor, encode_cursor
@@ -100,6 +101,7 @@ def _answer(receipt: service.Receipt) -> OrjsonResponse:
     status_code=201,
     response_model=ConnectionOut,
     responses={**SECRET, **BODY},
+    openapi_extra=json_body(model_schema(NewConnection)),
     summary="Connect a provider's webhooks",
 )
 async def create_connection(request: Request, context: SecretDep, state: StateDep) -> ConnectionOut:
