@@ -10,7 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from journeyline.api.bodies import json_object, parse_json, read_body
+from journeyline.api.bodies import json_object, parse_json, read_body, refuse_content_coding
 from journeyline.api.deps import SecretDep, StateDep
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, errors
@@ -97,6 +97,7 @@ async def list_keys(context: SecretDep, state: StateDep) -> KeyList:
 )
 async def create_secret_key(request: Request, context: SecretDep, state: StateDep) -> NewKeyOut:
     """Another secret key for the caller's tenant (shown once). The body is optional."""
+    refuse_content_coding(request)
     raw = await read_body(request, MAX_BODY_BYTES)
     body = parse_model(NewKeyIn, json_object(parse_json(raw))) if raw.strip() else NewKeyIn()
     name = (body.name.strip() or None) if body.name is not None else None

@@ -29,6 +29,7 @@ DESCRIPTIONS = {
     403: "the key may not do this (a public key on a secret-key route)",
     404: "nothing of the tenant's by that id",
     409: "a conflict with the current state",
+    415: "a compressed body (Content-Encoding) where this route reads plain JSON",
     413: "the body, a message in it or a batch is over its limit",
     422: "a field is missing or has a wrong value; `field` (and `index`) name it",
     429: "over a budget; `Retry-After` says when to try again",
@@ -46,5 +47,5 @@ def errors(*statuses: int) -> Responses:
 # What every route behind a key can answer before it reads anything of its own.
 KEYED = errors(401, 429, 503)
 SECRET = errors(401, 403, 429, 503)
-# What reading a JSON body can answer.
-BODY = errors(400, 413, 422)
+# What reading a JSON body can answer (415: a compressed body where plain JSON is read).
+BODY = errors(400, 413, 415, 422)

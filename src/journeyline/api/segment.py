@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from journeyline.api.bodies import parse_json, read_body
 from journeyline.api.deps import StateDep, authenticate, client_address
 from journeyline.api.openapi_bodies import json_body, model_schema
-from journeyline.api.openapi_errors import BODY, KEYED
+from journeyline.api.openapi_errors import KEYED, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import (
     JourneylineError,
@@ -39,7 +39,8 @@ from journeyline.ingest.dialects.segment import (
 )
 from journeyline.tenancy.context import TenantContext
 
-router = APIRouter(tags=["segment"], responses={**KEYED, **BODY})
+# Compressed bodies are taken here (gzip): no 415.
+router = APIRouter(tags=["segment"], responses={**KEYED, **errors(400, 413, 422)})
 
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # A public key may write from a page (writeKey in a text/plain body, no preflight): CORS.
