@@ -315,7 +315,7 @@ async def test_hostile_input_is_a_4xx_in_the_error_shape_never_a_5xx(
                 if probe.body is not None:
                     signed = {**_signature(provider, probe.body), **probe.headers}
                 # A verified delivery that cannot be read is recorded and answered 422.
-                expect = probe.expect if probe.expect == {413} else frozenset({422})
+                expect = probe.expect if probe.expect == frozenset({413}) else frozenset({422})
                 if probe.body is None or probe.name.startswith("malformed") or "bomb" in probe.name:
                     probe = replace(probe, headers=signed, expect=expect)
                 else:
