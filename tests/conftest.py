@@ -189,7 +189,8 @@ async def other_tenant(client: httpx.AsyncClient) -> TenantKeys:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Outside the PostgreSQL lane, PostgreSQL-only tests are deselected (not skipped); so are
-    Redis tests when the lane names no Redis, and browser tests in the PostgreSQL lane."""
+    Redis tests when the lane names no Redis, and browser and `sqlite` tests in the PostgreSQL
+    lane."""
     requested = _requested_url()
     on_postgres = requested is not None and requested.startswith("postgresql")
     with_redis = _requested_redis_url() is not None
@@ -199,6 +200,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return False
         # The browser tests start their own server on its own SQLite file: once is enough.
         if item.get_closest_marker("browser") and on_postgres:
+            return False
+        if item.get_closest_marker("sqlite") and on_postgres:
             return False
         return not (item.get_closest_marker("redis") and not with_redis)
 

@@ -100,6 +100,13 @@ class PayloadTooLarge(JourneylineError):
     code = "payload_too_large"
 
 
+class UnsupportedEncoding(JourneylineError):
+    """A compressed body where the route reads plain JSON (a bomb is never inflated)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidPayload(JourneylineError):
     status_code = 422
     code = "invalid_payload"

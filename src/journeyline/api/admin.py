@@ -9,10 +9,12 @@ from pydantic import BaseModel, Field
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import AdminDep, StateDep
+from journeyline.api.openapi_bodies import json_body, model_schema
+from journeyline.api.openapi_errors import BODY, errors
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.tenancy import service as tenancy
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], responses=errors(401, 403, 429, 503))
 
 
 class TenantIn(BaseModel):
@@ -30,9 +32,8 @@ class TenantOut(BaseModel):
     "/admin/tenants",
     status_code=201,
     response_model=TenantOut,
-    openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": TenantIn.model_json_schema()}}}
-    },
+    responses=BODY,
+    openapi_extra=json_body(model_schema(TenantIn)),
 )
 async def create_tenant(request: Request, _admin: AdminDep, state: StateDep) -> TenantOut:
     """Create a tenant; its keys are shown here once and stored hashed."""

@@ -11,13 +11,15 @@ from pydantic import BaseModel
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep, charge_batch_events
 from journeyline.api.ingest_common import unwrap
+from journeyline.api.openapi_bodies import model_schema
+from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import InvalidPayload, NotFound
 from journeyline.ingest import batches
 from journeyline.ingest.batches import JobRef
 from journeyline.ingest.dialects.keystone import KeystoneEvent
 
-router = APIRouter(tags=["batches"])
+router = APIRouter(tags=["batches"], responses=SECRET)
 
 
 class Enqueued(BaseModel):
@@ -47,7 +49,7 @@ class JobStatus(BaseModel):
 BATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["events"],
-    "properties": {"events": {"type": "array", "items": KeystoneEvent.model_json_schema()}},
+    "properties": {"events": {"type": "array", "items": model_schema(KeystoneEvent)}},
 }
 
 
@@ -59,6 +61,7 @@ BATCH_SCHEMA: dict[str, Any] = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_SCHEMA}}}
     },
     summary="Enqueue a batch of Keystone events",
+    responses=BODY,
 )
 async def enqueue_batch(request: Request, context: SecretDep, state: StateDep) -> OrjsonResponse:
     """Up to 10,000 events (16 MB). Answered once the batch is stored: accepted means durable."""
@@ -73,7 +76,12 @@ async def enqueue_batch(request: Request, context: SecretDep, state: StateDep) -
     return OrjsonResponse(Enqueued(job_id=job_id).model_dump(mode="json"), status_code=202)
 
 
-@router.get("/tenant/ingest/jobs/{job_id}", response_model=JobStatus, summary="A batch's status")
+@router.get(
+    "/tenant/ingest/jobs/{job_id}",
+    response_model=JobStatus,
+    responses=errors(404),
+    summary="A batch's status",
+)
 async def job_status(job_id: str, context: SecretDep, state: StateDep) -> OrjsonResponse:
     try:
         parsed = uuid.UUID(job_id)

@@ -1,11 +1,13 @@
 """Reading request bodies: bounded in size, decoded by ingest/documents.py (storable strings,
-bounded nesting), errors in the API's shape."""
+bounded nesting), errors in the API's shape. Only the Segment routes take compressed bodies
+(api/segment.py inflates them up to its limit); elsewhere a content coding is a 415, said as
+such, rather than a "not valid JSON" about bytes nobody inflated."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
-from journeyline.errors import MalformedBody, PayloadTooLarge
+from journeyline.errors import MalformedBody, PayloadTooLarge, UnsupportedEncoding
 from journeyline.ingest.documents import decode_json
 
 
@@ -24,7 +26,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_json(request: Request, limit: int) -> object:
+    refuse_content_coding(request)
     return parse_json(await read_body(request, limit))
+
+
+def refuse_content_coding(request: Request) -> None:
+    """415 for a compressed body on a route that reads plain JSON."""
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity"):
+        raise UnsupportedEncoding(
+            f"Content-Encoding {coding[:40]} is not accepted on this route; send the JSON "
+            "uncompressed"
+        )
 
 
 def parse_json(body: bytes) -> object:

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_errors import SECRET
 from journeyline.crm import service
 from journeyline.crm.deals import Deal
 from journeyline.store.models import CrmDeal
 
-router = APIRouter(tags=["crm"])
+router = APIRouter(tags=["crm"], responses=SECRET)
 
 Limit = Annotated[int, Query(ge=1, le=5000)]
 

@@ -12,13 +12,15 @@ from pydantic import BaseModel
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
 from journeyline.api.ingest_common import adapt_items, unwrap
+from journeyline.api.openapi_bodies import model_schema
+from journeyline.api.openapi_errors import BODY, KEYED, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.graph.plan import touchpoint_node_id
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.marketing import MarketingEvent
 from journeyline.ingest.outcome import EventOutcome
 
-router = APIRouter(tags=["native"])
+router = APIRouter(tags=["native"], responses={**KEYED, **BODY})
 
 # A public key may send MarketingEvents from a page, so the route answers CORS (api/cors.py).
 PUBLIC_PATHS = ("/v1/events",)
@@ -70,11 +72,11 @@ def _result(tenant_id: uuid.UUID, outcome: EventOutcome) -> dict[str, Any]:
 @router.post(
     PUBLIC_PATHS[0],
     response_model=None,
-    responses={200: {"model": EventResults}},
+    responses={200: {"model": EventResults}, **errors(404)},
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": MarketingEvent.model_json_schema()}},
+            "content": {"application/json": {"schema": model_schema(MarketingEvent)}},
         }
     },
     summary="Ingest MarketingEvents",

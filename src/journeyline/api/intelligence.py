@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_errors import SECRET
 from journeyline.errors import InvalidPayload
 from journeyline.graph import service
 from journeyline.graph.attribution import AttributionModel
@@ -18,7 +19,7 @@ from journeyline.graph.stages import Stage
 from journeyline.graph.view import Mode
 from journeyline.ids import parse_uuid
 
-router = APIRouter(tags=["intelligence"])
+router = APIRouter(tags=["intelligence"], responses=SECRET)
 
 
 class NodeOut(BaseModel):

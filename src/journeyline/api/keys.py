@@ -10,13 +10,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from journeyline.api.bodies import json_object, parse_json, read_body
+from journeyline.api.bodies import json_object, parse_json, read_body, refuse_content_coding
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import model_schema
+from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.tenancy import service as tenancy
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], responses=SECRET)
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -84,16 +86,18 @@ async def list_keys(context: SecretDep, state: StateDep) -> KeyList:
     "/v1/keys",
     status_code=201,
     response_model=NewKeyOut,
+    responses=BODY,
     openapi_extra={
         "requestBody": {
             "required": False,
-            "content": {"application/json": {"schema": NewKeyIn.model_json_schema()}},
+            "content": {"application/json": {"schema": model_schema(NewKeyIn)}},
         }
     },
     summary="Another secret key",
 )
 async def create_secret_key(request: Request, context: SecretDep, state: StateDep) -> NewKeyOut:
     """Another secret key for the caller's tenant (shown once). The body is optional."""
+    refuse_content_coding(request)
     raw = await read_body(request, MAX_BODY_BYTES)
     body = parse_model(NewKeyIn, json_object(parse_json(raw))) if raw.strip() else NewKeyIn()
     name = (body.name.strip() or None) if body.name is not None else None
@@ -110,8 +114,7 @@ async def create_secret_key(request: Request, context: SecretDep, state: StateDe
     status_code=204,
     responses={
         200: {"model": RotatedOut, "description": "the public key was revoked and replaced"},
-        404: {"description": "the tenant has no key with this id"},
-        409: {"description": "the tenant's last live secret key"},
+        **errors(404, 409),
     },
     summary="Revoke a key",
 )

@@ -12,12 +12,14 @@ from pydantic import BaseModel
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import StateDep, WriterDep
 from journeyline.api.ingest_common import adapt_items, unwrap
+from journeyline.api.openapi_bodies import model_schema
+from journeyline.api.openapi_errors import BODY, KEYED
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.keystone import KeystoneEvent
 from journeyline.ingest.outcome import EventOutcome
 
-router = APIRouter(tags=["keystone"])
+router = APIRouter(tags=["keystone"], responses={**KEYED, **BODY})
 
 # Browser-facing (a public key may call them): they answer CORS (api/cors.py).
 PUBLIC_PATHS = ("/ingest", "/api/ingest")
@@ -57,7 +59,7 @@ def _result(outcome: EventOutcome) -> dict[str, Any]:
 DOC = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": KeystoneEvent.model_json_schema()}},
+        "content": {"application/json": {"schema": model_schema(KeystoneEvent)}},
     }
 }
 

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_errors import SECRET, errors
 from journeyline.cursors import decode_key_cursor, encode_key_cursor
 from journeyline.errors import NotFound
 from journeyline.identity import reads
 from journeyline.orders import service
 from journeyline.store.models import Order, Product
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], responses=SECRET)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -62,7 +63,12 @@ def product_out(row: Product) -> ProductOut:
     return ProductOut.model_validate(row, from_attributes=True)
 
 
-@router.get("/v1/orders", response_model=OrderPage, summary="Orders")
+@router.get(
+    "/v1/orders",
+    response_model=OrderPage,
+    responses=errors(404),
+    summary="Orders (404: a `profile_id` of nothing)",
+)
 async def list_orders(
     context: SecretDep,
     state: StateDep,
@@ -87,7 +93,9 @@ async def list_orders(
     )
 
 
-@router.get("/v1/orders/{order_id}", response_model=OrderOut, summary="One order")
+@router.get(
+    "/v1/orders/{order_id}", response_model=OrderOut, responses=errors(404), summary="One order"
+)
 async def get_order(order_id: str, context: SecretDep, state: StateDep) -> OrderOut:
     async with state.database.read() as session:
         row = await service.get_order(session, context.tenant_id, order_id)
@@ -109,7 +117,12 @@ async def list_products(
     )
 
 
-@router.get("/v1/products/{product_id}", response_model=ProductOut, summary="One product")
+@router.get(
+    "/v1/products/{product_id}",
+    response_model=ProductOut,
+    responses=errors(404),
+    summary="One product",
+)
 async def get_product(product_id: str, context: SecretDep, state: StateDep) -> ProductOut:
     async with state.database.read() as session:
         row = await service.get_product(session, context.tenant_id, product_id)

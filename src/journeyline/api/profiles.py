@@ -12,6 +12,8 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import json_body, model_schema
+from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
 from journeyline.graph import service as graph_service
@@ -23,7 +25,7 @@ from journeyline.ingest.dialects.fields import parse_model
 from journeyline.store.db import Session
 from journeyline.store.models import Event
 
-router = APIRouter(tags=["profiles"])
+router = APIRouter(tags=["profiles"], responses=SECRET)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -193,7 +195,7 @@ async def list_profiles(
     return ProfilePage(data=data, next_cursor=encode_cursor(*after) if after else None)
 
 
-@router.get("/v1/profiles/{profile_id}", response_model=ProfileOut)
+@router.get("/v1/profiles/{profile_id}", response_model=ProfileOut, responses=errors(404))
 async def get_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> ProfileOut:
     """A profile; a merged id answers with the surviving profile."""
     async with state.database.read() as session:
@@ -201,7 +203,7 @@ async def get_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep
         return (await profiles_out(session, context.tenant_id, [view]))[0]
 
 
-@router.get("/v1/profiles/{profile_id}/events", response_model=EventPage)
+@router.get("/v1/profiles/{profile_id}/events", response_model=EventPage, responses=errors(404))
 async def profile_events(
     profile_id: uuid.UUID,
     context: SecretDep,
@@ -220,7 +222,7 @@ async def profile_events(
     )
 
 
-@router.get("/v1/profiles/{profile_id}/lineage", response_model=LineageList)
+@router.get("/v1/profiles/{profile_id}/lineage", response_model=LineageList, responses=errors(404))
 async def profile_lineage(
     profile_id: uuid.UUID, context: SecretDep, state: StateDep, limit: Limit = 500
 ) -> LineageList:
@@ -230,7 +232,7 @@ async def profile_lineage(
     return LineageList(data=[LineageOut.model_validate(row, from_attributes=True) for row in rows])
 
 
-@router.get("/v1/profiles/{profile_id}/merges", response_model=MergeList)
+@router.get("/v1/profiles/{profile_id}/merges", response_model=MergeList, responses=errors(404))
 async def profile_merges(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> MergeList:
     """The merge journal of the profile: what was merged into it, and when."""
     async with state.database.read() as session:
@@ -241,9 +243,8 @@ async def profile_merges(profile_id: uuid.UUID, context: SecretDep, state: State
 @router.post(
     "/v1/profiles/{profile_id}/merge",
     response_model=ProfileOut,
-    openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": ProfileRef.model_json_schema()}}}
-    },
+    responses={**BODY, **errors(404, 409)},
+    openapi_extra=json_body(model_schema(ProfileRef)),
 )
 async def merge_profile(
     profile_id: uuid.UUID, request: Request, context: SecretDep, state: StateDep
@@ -263,9 +264,8 @@ async def merge_profile(
 @router.post(
     "/v1/profiles/{profile_id}/unmerge",
     response_model=Unmerged,
-    openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": ProfileRef.model_json_schema()}}}
-    },
+    responses={**BODY, **errors(404, 409)},
+    openapi_extra=json_body(model_schema(ProfileRef)),
 )
 async def unmerge_profile(
     profile_id: uuid.UUID, request: Request, context: SecretDep, state: StateDep

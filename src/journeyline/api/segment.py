@@ -19,6 +19,8 @@ from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import parse_json, read_body
 from journeyline.api.deps import StateDep, authenticate, client_address
+from journeyline.api.openapi_bodies import json_body, model_schema
+from journeyline.api.openapi_errors import KEYED, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import (
     JourneylineError,
@@ -30,10 +32,15 @@ from journeyline.errors import (
 )
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects.fields import as_utc, check_event_limits
-from journeyline.ingest.dialects.segment import SEGMENT_SOURCE, parse_segment_message
+from journeyline.ingest.dialects.segment import (
+    SEGMENT_SOURCE,
+    SegmentMessage,
+    parse_segment_message,
+)
 from journeyline.tenancy.context import TenantContext
 
-router = APIRouter(tags=["segment"])
+# Compressed bodies are taken here (gzip): no 415.
+router = APIRouter(tags=["segment"], responses={**KEYED, **errors(400, 413, 422)})
 
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # A public key may write from a page (writeKey in a text/plain body, no preflight): CORS.
@@ -43,6 +50,8 @@ MAX_MESSAGE_BYTES = 32 * 1024
 MAX_REQUEST_BYTES = 500 * 1024
 # A compressed body is read up to the request limit too (a gzip bomb stops there).
 MAX_BATCH_MESSAGES = 2500
+# The documented body (gzip allowed; the write key as Basic auth or `writeKey`).
+MESSAGE_SCHEMA = model_schema(SegmentMessage)
 
 
 def _decoded(body: bytes, encoding: str | None) -> bytes:
@@ -205,6 +214,22 @@ def _route(message_type: str) -> Any:
 
 for _type in MESSAGE_TYPES:
     router.add_api_route(
-        f"/v1/{_type}", _route(_type), methods=["POST"], summary=f"Segment {_type}"
+        f"/v1/{_type}",
+        _route(_type),
+        methods=["POST"],
+        summary=f"Segment {_type}",
+        openapi_extra=json_body(MESSAGE_SCHEMA),
     )
-router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch")
+router.add_api_route(
+    "/v1/batch",
+    batch,
+    methods=["POST"],
+    summary="Segment batch",
+    openapi_extra=json_body(
+        {
+            "type": "object",
+            "properties": {"batch": {"type": "array", "items": MESSAGE_SCHEMA}},
+            "required": ["batch"],
+        }
+    ),
+)

@@ -9,13 +9,15 @@ from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import json_object, read_json
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import model_schema
+from journeyline.api.openapi_errors import BODY, SECRET
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy import settings as tenant_config
 from journeyline.tenancy.settings import SettingsPatch
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], responses=SECRET)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -34,10 +36,10 @@ async def get_settings(context: SecretDep, state: StateDep) -> OrjsonResponse:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": SettingsPatch.model_json_schema()}},
+            "content": {"application/json": {"schema": model_schema(SettingsPatch)}},
         }
     },
-    responses={422: {"description": "a bad value; `field` names it"}},
+    responses=BODY,
 )
 async def patch_settings(request: Request, context: SecretDep, state: StateDep) -> OrjsonResponse:
     """Any subset of the settings; `null` restores a default. Applies at once in this process

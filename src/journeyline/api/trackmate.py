@@ -18,6 +18,8 @@ from journeyline.api.deps import (
     company,
     company_of_secret,
 )
+from journeyline.api.openapi_bodies import model_schema
+from journeyline.api.openapi_errors import BODY, KEYED, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.identity import reads
 from journeyline.ingest import trackmate
@@ -94,7 +96,7 @@ def _body_doc(
     model: type[BaseModel], extra: dict[str, Any], *, replace: bool = False
 ) -> dict[str, Any]:
     """The request body's schema for OpenAPI: the model's, plus (or overriding) `extra`."""
-    schema = model.model_json_schema()
+    schema = model_schema(model)
     properties = schema.get("properties", {})
     schema["properties"] = {**properties, **extra} if replace else {**extra, **properties}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
@@ -108,9 +110,10 @@ COMPANY = {"company_id": {"type": "string", "description": "the tenant's public 
     response_model=SessionEventsOut,
     # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
     response_model_exclude_defaults=True,
+    responses={**KEYED, **BODY},
     openapi_extra=_body_doc(
         TrackMateSession,
-        {**COMPANY, "events": {"type": "array", "items": TrackMateEvent.model_json_schema()}},
+        {**COMPANY, "events": {"type": "array", "items": model_schema(TrackMateEvent)}},
         replace=True,
     ),
     summary="A browser session's events",
@@ -140,6 +143,7 @@ async def post_session_events(request: Request, state: StateDep) -> SessionEvent
     response_model=IdentifiedOut,
     # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
     response_model_exclude_defaults=True,
+    responses={**KEYED, **BODY},
     openapi_extra=_body_doc(TrackMateProfile, COMPANY),
     summary="Identify a session's visitor",
 )
@@ -167,6 +171,7 @@ async def post_profile(request: Request, state: StateDep) -> IdentifiedOut:
     response_model=ServerEventOut,
     # `suppressed` only when it happened: TrackMate's answers keep their shape otherwise.
     response_model_exclude_defaults=True,
+    responses={**SECRET, **BODY, **errors(404)},
     openapi_extra=_body_doc(TrackMateServerEvent, COMPANY),
     summary="An event from the tenant's server",
 )
@@ -195,6 +200,7 @@ async def post_server_event(
 @router.get(
     "/api/profiles/{profile_id}/timeline",
     response_model=Timeline,
+    responses={**SECRET, **errors(404)},
     summary="A profile's complete timeline, oldest first",
 )
 async def get_timeline(

@@ -13,6 +13,8 @@ from starlette.responses import Response
 
 from journeyline.api.bodies import read_body, read_json
 from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.openapi_bodies import json_body, model_schema
+from journeyline.api.openapi_errors import BODY, SECRET, ErrorOut, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
@@ -98,6 +100,8 @@ def _answer(receipt: service.Receipt) -> OrjsonResponse:
     "/v1/connections",
     status_code=201,
     response_model=ConnectionOut,
+    responses={**SECRET, **BODY},
+    openapi_extra=json_body(model_schema(NewConnection)),
     summary="Connect a provider's webhooks",
 )
 async def create_connection(request: Request, context: SecretDep, state: StateDep) -> ConnectionOut:
@@ -122,14 +126,24 @@ async def create_connection(request: Request, context: SecretDep, state: StateDe
         return _connection_out(connection)
 
 
-@router.get("/v1/connections", response_model=ConnectionList, summary="The tenant's connections")
+@router.get(
+    "/v1/connections",
+    response_model=ConnectionList,
+    responses=SECRET,
+    summary="The tenant's connections",
+)
 async def list_connections(context: SecretDep, state: StateDep) -> ConnectionList:
     async with state.database.read() as session:
         connections = await service.list_connections(session, context.tenant_id)
     return ConnectionList(data=[_connection_out(c) for c in connections])
 
 
-@router.delete("/v1/connections/{connection_id}", status_code=204, summary="Disconnect a provider")
+@router.delete(
+    "/v1/connections/{connection_id}",
+    status_code=204,
+    responses={**SECRET, **errors(404)},
+    summary="Disconnect a provider",
+)
 async def delete_connection(
     connection_id: uuid.UUID, context: SecretDep, state: StateDep
 ) -> Response:
@@ -142,7 +156,10 @@ async def delete_connection(
 @router.post(
     "/webhooks/{provider}/{connection_id}",
     response_model=ReceiptOut,
-    responses={401: {"description": "bad signature, token or connection (never 404)"}},
+    responses={
+        **errors(400, 413, 422, 503),
+        401: {"model": ErrorOut, "description": "bad signature, token or connection (never 404)"},
+    },
     summary="A provider's delivery",
 )
 async def receive_delivery(
@@ -163,7 +180,10 @@ async def receive_delivery(
 
 
 @router.get(
-    "/v1/webhook-deliveries", response_model=DeliveryPage, summary="Deliveries, newest first"
+    "/v1/webhook-deliveries",
+    response_model=DeliveryPage,
+    responses=SECRET,
+    summary="Deliveries, newest first",
 )
 async def list_deliveries(
     context: SecretDep,
@@ -201,6 +221,7 @@ async def list_deliveries(
 @router.post(
     "/v1/webhook-deliveries/{delivery_id}/replay",
     response_model=ReceiptOut,
+    responses={**SECRET, **errors(404)},
     summary="Process a stored delivery again",
 )
 async def replay_delivery(
