@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep, presented_key
+from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload, NotFound
 from journeyline.ingest import erasure, export
@@ -21,7 +22,7 @@ from journeyline.store.repositories import tenants as tenant_repo
 from journeyline.store.repositories.erasures import ErasureRepository
 from journeyline.tenancy.keys import hash_key
 
-router = APIRouter(tags=["erasure"])
+router = APIRouter(tags=["erasure"], responses=SECRET)
 
 
 class ErasureRequest(BaseModel):
@@ -55,7 +56,7 @@ async def _key_id(session: Session, request: Request) -> uuid.UUID | None:
     return await tenant_repo.key_id_of(session, hash_key(key)) if key else None
 
 
-@router.delete("/v1/profiles/{profile_id}", response_model=ProfileErased)
+@router.delete("/v1/profiles/{profile_id}", response_model=ProfileErased, responses=errors(404))
 async def erase_profile(
     profile_id: uuid.UUID, request: Request, context: SecretDep, state: StateDep
 ) -> ProfileErased:
@@ -77,6 +78,7 @@ async def erase_profile(
 @router.post(
     "/v1/erasures",
     response_model=ProfileErased,
+    responses=BODY,
     openapi_extra={
         "requestBody": {
             "content": {"application/json": {"schema": ErasureRequest.model_json_schema()}}
@@ -134,7 +136,7 @@ async def list_tombstones(
     )
 
 
-@router.delete("/v1/erasures/{tombstone_id}", status_code=204)
+@router.delete("/v1/erasures/{tombstone_id}", status_code=204, responses=errors(404))
 async def lift_tombstone(tombstone_id: uuid.UUID, context: SecretDep, state: StateDep) -> Response:
     """Lift a tombstone: later events carrying the identifier are accepted again."""
 
@@ -146,7 +148,7 @@ async def lift_tombstone(tombstone_id: uuid.UUID, context: SecretDep, state: Sta
     return Response(status_code=204)
 
 
-@router.get("/v1/profiles/{profile_id}/export")
+@router.get("/v1/profiles/{profile_id}/export", responses=errors(404))
 async def export_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> Response:
     """Everything held about the person (the right of access) as one JSON document."""
     async with state.database.read() as session:
