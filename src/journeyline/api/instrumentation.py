@@ -15,9 +15,9 @@ the context set: the server error handler outside it writes its line with the re
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,7 +39,8 @@ def request_id_of(scope: Scope) -> str:
             if _SANE_REQUEST_ID.fullmatch(presented) and redact(presented) == presented:
                 return presented
             break
-    return uuid.uuid4().hex
+    # 128 random bits as 32 hex digits: uuid4().hex's shape at a fifth of its cost.
+    return os.urandom(16).hex()
 
 
 class Instrumentation:
