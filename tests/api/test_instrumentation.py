@@ -24,7 +24,9 @@ from journeyline.config import Settings
 from journeyline.logs.formatting import ACCESS_LOGGER, JsonFormatter, TextFormatter
 from journeyline.store.db import Database
 from tests.api.test_batches import finished, submit, track
+from tests.api.test_webhooks import STRIPE_SECRET, connect, stripe_headers
 from tests.conftest import TenantKeys
+from tests.webhooks.signing import fixture
 
 EMAIL = "ada.lovelace@example.com"
 PROFILE_ROUTE = "/v1/profiles/{profile_id}"
@@ -254,3 +256,18 @@ async def test_request_durations_are_labelled_by_route_template(
         r'route="/v1/profiles/\{profile_id\}",status="404"\} '
     )
     assert any(bucket.match(line) for line in after.splitlines())
+
+
+async def test_a_verified_webhook_deliverys_lines_carry_its_connections_tenant(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    made = await connect(client, tenant, "stripe", STRIPE_SECRET)
+    body = fixture("stripe", "charge.refunded.json")
+    with captured() as lines:
+        verified = await client.post(made["url"], content=body, headers=stripe_headers(body))
+        forged = await client.post(made["url"], content=body, headers=stripe_headers(body, "x"))
+    assert (verified.status_code, forged.status_code) == (200, 401)
+    accepted, refused = access_lines(lines)
+    assert accepted["tenant_id"] == tenant.tenant_id
+    assert accepted["route"] == refused["route"] == "/webhooks/{provider}/{connection_id}"
+    assert "tenant_id" not in refused  # a forged delivery authenticates no one
