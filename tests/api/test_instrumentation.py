@@ -235,6 +235,7 @@ async def test_request_durations_are_labelled_by_route_template(
         await client.get(f"/v1/profiles/{profile_id}", headers=tenant.secret)
     await client.get(f"/not/a/route/{ids[3]}")
     await client.request("BREW", "/healthz")
+    await client.get("/app/static/app.css")
     after = (await client.get("/metrics")).text
     grew = {
         labels: duration_count(after, *labels) - duration_count(before, *labels)
@@ -242,12 +243,14 @@ async def test_request_durations_are_labelled_by_route_template(
             ("GET", PROFILE_ROUTE, 404),
             ("GET", "unmatched", 404),
             ("OTHER", "/healthz", 405),
+            ("GET", "/app/static/{path}", 200),
         )
     }
     assert grew == {
         ("GET", PROFILE_ROUTE, 404): 3,
         ("GET", "unmatched", 404): 1,
         ("OTHER", "/healthz", 405): 1,
+        ("GET", "/app/static/{path}", 200): 1,
     }
     assert not any(profile_id in after for profile_id in ids)  # no raw path in any label
     assert "/not/a/route" not in after

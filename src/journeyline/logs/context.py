@@ -30,7 +30,14 @@ class RequestContext:
     def route(self) -> str:
         """The matched route's template (`/v1/profiles/{profile_id}`), never the raw path."""
         template = getattr(self.scope.get("route"), "path", None)
-        return template if isinstance(template, str) else UNMATCHED
+        if isinstance(template, str):
+            return template
+        # A mounted app (the dashboard's static files): a Mount names no route, but sets the
+        # app it matched and its prefix, which is the template of every path under it.
+        prefix = self.scope.get("root_path")
+        if "endpoint" in self.scope and isinstance(prefix, str) and prefix:
+            return prefix + "/{path}"
+        return UNMATCHED
 
 
 @dataclass(frozen=True, slots=True)
