@@ -119,14 +119,17 @@ def journeyline_server(
     name: str = "server",
     port: int = 0,
     processes: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """`journeyline serve --workers processes` on a fresh, migrated, empty database; its first
     start creates the default tenant and prints the keys. Port 0 picks a free one. Ready once
-    the socket is bound and every process has started (each logs its own startup)."""
+    the socket is bound and every process has started (each logs its own startup). `env` adds
+    settings (JOURNEYLINE_LOG__FORMAT=json, …)."""
     port = port or free_port()
     argv = [sys.executable, "-m", "journeyline", "serve", "--port", str(port)]
     argv += ["--workers", str(processes)]
-    with child(name, argv, workdir, journeyline_env(database_url, redis_url)) as running:
+    environment = {**journeyline_env(database_url, redis_url), **(env or {})}
+    with child(name, argv, workdir, environment) as running:
         text = running.wait_until(
             lambda log: (
                 "Uvicorn running on" in log

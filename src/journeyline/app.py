@@ -23,7 +23,6 @@ from journeyline.api import (
     intelligence,
     keys,
     keystone,
-    log_redaction,
     orders,
     profiles,
     segment,
@@ -37,12 +36,14 @@ from journeyline.api import (
 )
 from journeyline.api.cors import PublicCors
 from journeyline.api.handlers import install_error_handlers
+from journeyline.api.instrumentation import Instrumentation
 from journeyline.api.security_headers import SecurityHeaders
 from journeyline.api.state import AppState
 from journeyline.api.urls import StorableUrls
 from journeyline.config import Settings, get_settings
 from journeyline.ingest.batches import JobQueue
 from journeyline.ingest.group_commit import GroupCommitter
+from journeyline.logs import redaction as log_redaction
 from journeyline.realtime.broker import LocalBroker, RedisBroker
 from journeyline.realtime.hub import Hub
 from journeyline.store.db import Database
@@ -204,4 +205,6 @@ def create_app(
     app.add_middleware(PublicCors, public_paths=public)
     app.add_middleware(StorableUrls)
     app.add_middleware(SecurityHeaders)
+    # Added last, so outermost: its duration and context cover the others.
+    app.add_middleware(Instrumentation)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -133,6 +133,18 @@ class DashboardSettings(BaseModel):
     allowed_origins: list[str] = Field(default_factory=list)
 
 
+class LogSettings(BaseModel):
+    """`journeyline serve` and `journeyline worker`'s log lines on stderr (decision 54)."""
+
+    # `text` for a person at a terminal (`make run`), `json` (one object per line) for a
+    # collector.
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One line per request (method, route, status, duration) on `journeyline.access`; off by
+    # default, as uvicorn's was: a line per request costs. `serve --access-log` turns it on.
+    access: bool = False
+
+
 class Settings(BaseSettings):
     """Every setting journeyline reads. `.env.example` lists them all."""
 
@@ -168,6 +180,7 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     redis: RedisClientSettings = Field(default_factory=RedisClientSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -32,6 +32,30 @@ GROUP_REQUESTS = Histogram(
     registry=REGISTRY,
 )
 
+HTTP_REQUEST_DURATION = Histogram(
+    "journeyline_http_request_duration_seconds",
+    "Requests answered, by method, route template and status (decision 54).",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+# Labels stay bounded: a route is a template (or one label for no route), a method one of these
+# (anything else a client sends is `OTHER`), a status one of HTTP's.
+HTTP_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+_request_durations: dict[tuple[str, str, int], Histogram] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """One request's duration. The labelled child is looked up once per label set: `labels()`
+    costs more than the observation."""
+    if method not in HTTP_METHODS:
+        method = "OTHER"
+    key = (method, route, status)
+    child = _request_durations.get(key)
+    if child is None:
+        child = HTTP_REQUEST_DURATION.labels(method, route, str(status))
+        _request_durations[key] = child
+    child.observe(seconds)
+
 
 class ServingProcess:
     """`journeyline_process_info{pid="…"} 1`: the process that answered. Under `serve --workers

@@ -7,10 +7,10 @@ import logging
 
 import pytest
 
-from journeyline.api import log_redaction
-from journeyline.api.log_redaction import REDACTED, redact
 from journeyline.app import create_app
 from journeyline.config import Settings
+from journeyline.logs import redaction as log_redaction
+from journeyline.logs.redaction import REDACTED, redact
 
 SECRET = "sk_" + "A1b2C3d4-_" * 3 + "xy"
 
@@ -22,7 +22,11 @@ SECRET = "sk_" + "A1b2C3d4-_" * 3 + "xy"
         ("/ingest?x=1&key=pk_abc&y=2", f"/ingest?x=1&key={REDACTED}&y=2"),
         (f"/v1/stream?KEY={SECRET}#frag", f"/v1/stream?KEY={REDACTED}#frag"),
         (f"Bearer {SECRET} in a message", f"Bearer sk_{REDACTED} in a message"),
+        (f"a public key pk_{'x' * 32}.", f"a public key pk_{REDACTED}."),
+        ("/v1/profiles?email=ada%40x.io&limit=2", f"/v1/profiles?email={REDACTED}&limit=2"),
+        ("cannot store ada.o'hara+crm@mail.example.co.uk now", f"cannot store {REDACTED} now"),
         ("/v1/profiles?monkey=1&keys=2", "/v1/profiles?monkey=1&keys=2"),
+        ("a_pk_reference and @handle", "a_pk_reference and @handle"),
         ("/v1/events", "/v1/events"),
     ],
 )

@@ -295,3 +295,41 @@ def test_serve_logs_no_key_of_a_stream_handshake(tmp_path: Path) -> None:
         logged = server.child.log().split("Application startup complete", 1)[1]
     assert server.secret_key not in logged
     assert '"WebSocket /v1/stream?key=[redacted]" [accepted]' in logged
+
+
+def test_serve_writes_json_lines_with_each_requests_id_route_and_tenant(tmp_path: Path) -> None:
+    """JOURNEYLINE_LOG__FORMAT=json and the access line on: every line the serve writes after
+    printing the first tenant's keys is one JSON object, uvicorn's own included, and none holds
+    a key or an email the requests carried."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'journeyline.db'}"
+    env = {"JOURNEYLINE_LOG__FORMAT": "json", "JOURNEYLINE_LOG__ACCESS": "true"}
+    with journeyline_server(url, tmp_path, name="serve-json", env=env) as server:
+        secret = {"Authorization": f"Bearer {server.secret_key}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as http:
+            found = http.get(
+                "/v1/profiles",
+                params={"email": "ada@example.com"},
+                headers={**secret, "X-Request-ID": "json-serve-1"},
+            )
+            assert found.status_code == 200, found.text
+            assert found.headers["x-request-id"] == "json-serve-1"
+        address = f"ws://127.0.0.1:{server.port}/v1/stream?key={server.secret_key}"
+        with connect(address) as ws:
+            assert orjson.loads(ws.recv(timeout=DEADLINE_SECONDS))["type"] == "ready"
+        server.child.wait_until(lambda log: "WebSocket /v1/stream" in log and "json-serve-1" in log)
+        logged = server.child.log()
+    # The first start prints the new tenant's keys, once, on purpose, before serving.
+    served = logged.split("they are not shown again.", 1)[1].strip().splitlines()
+    lines = [orjson.loads(line) for line in served]
+    assert all(line.keys() >= {"time", "level", "logger", "message"} for line in lines)
+    text = "\n".join(served)
+    assert server.secret_key not in text
+    assert "ada@example.com" not in text
+    assert "ada%40example.com" not in text
+    (access,) = [line for line in lines if line.get("request_id") == "json-serve-1"]
+    assert access["logger"] == "journeyline.access"
+    assert (access["route"], access["method"], access["status"]) == ("/v1/profiles", "GET", 200)
+    assert "tenant_id" in access
+    assert not any(line["logger"] == "uvicorn.access" for line in lines)
+    (handshake,) = [line for line in lines if "WebSocket /v1/stream" in line["message"]]
+    assert "key=[redacted]" in handshake["message"]

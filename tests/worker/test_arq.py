@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from arq.worker import Worker
 from redis.asyncio import Redis
@@ -171,3 +172,37 @@ async def test_a_worker_killed_mid_batch_leaves_every_event_stored_once(
     assert (job.stored, job.duplicates, job.failed, job.position) == (4000, 0, 0, 4000)
     assert job.attempts == 2
     assert await stored_events(database, context) == 4000, log.read_text()
+
+
+async def test_the_worker_writes_json_lines_naming_each_jobs_id_and_tenant(
+    redis_settings: Settings, database: Database, redis_url: str, tmp_path: Path
+) -> None:
+    context, ref = await new_job(database, redis_settings, 5, "arq-json-logs")
+    queue = await ArqQueue.connect(redis_url)
+    await queue.enqueue(ref)
+    await queue.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEYLINE_")}
+    # The default sweep intervals: a burst worker ends once no job is due.
+    env["JOURNEYLINE_DATABASE_URL"] = redis_settings.database_url
+    env["JOURNEYLINE_REDIS_URL"] = redis_url
+    env["JOURNEYLINE_LOG__FORMAT"] = "json"
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        # Awaited, not run: this test's own connections must keep being served meanwhile.
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "journeyline", "worker", "--burst", env=env, stderr=out
+        )
+    try:
+        await asyncio.wait_for(worker.wait(), timeout=60)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    stderr = log.read_bytes()
+    assert worker.returncode == 0, stderr.decode()
+    lines = [orjson.loads(line) for line in stderr.decode().splitlines()]
+    assert lines, "the worker wrote no line"
+    assert all(line.keys() >= {"time", "level", "logger", "message"} for line in lines)
+    (done,) = [line for line in lines if line["message"].startswith("ingest job ")]
+    assert (done["job_id"], done["tenant_id"]) == (str(ref.job_id), str(context.tenant_id))
+    assert (done["logger"], done["level"]) == ("journeyline.worker", "INFO")

@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from journeyline.api.state import AppState
 from journeyline.config import Settings
 from journeyline.errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
+from journeyline.logs.context import tenant_known
 from journeyline.store.db import Database
 from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy import service as tenancy
@@ -97,6 +98,7 @@ async def authenticate(state: AppState, key: str | None, address: str) -> Tenant
     """The caller's context, once the key's request budget allowed this request (429 with
     Retry-After otherwise, before anything is read or stored)."""
     owner = await identify_key(state, key, address)
+    tenant_known(owner.tenant_id)
     kind: KeyKind = "secret" if owner.kind == "secret" else "public"
     context = build_context(
         owner.tenant_id, kind, owner.tenant_settings, state.settings, key_id=owner.key_id
@@ -154,6 +156,7 @@ async def session_context(state: AppState, token: str | None) -> TenantContext |
             owner = await tenancy.owner_of_key_hash(session, key_hash, state.keys)
     if owner is None or owner.kind != "secret":
         return None
+    tenant_known(owner.tenant_id)
     return build_context(owner.tenant_id, "secret", owner.tenant_settings, state.settings)
 
 

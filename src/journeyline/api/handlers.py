@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from journeyline.api.responses import OrjsonResponse
 from journeyline.config import Settings
 from journeyline.errors import JourneylineError, StorageUnavailable
+from journeyline.logs.context import current_request
 from journeyline.store.outages import is_unavailable
 
 log = logging.getLogger("journeyline.api")
@@ -87,7 +88,13 @@ async def on_unexpected_error(request: Request, exc: Exception) -> OrjsonRespons
         unavailable = StorageUnavailable("the database is unavailable")
         return error_response(request, 503, unavailable.to_dict())
     log.exception("unhandled error", exc_info=exc)
-    return error_response(request, 500, {"code": "internal_error", "message": "internal error"})
+    # Answered outside the instrumentation middleware, which echoes the id on every other
+    # response: the id the client can quote to find this line.
+    context = current_request()
+    headers = {"X-Request-ID": context.request_id} if context is not None else None
+    return error_response(
+        request, 500, {"code": "internal_error", "message": "internal error"}, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ import uvicorn
 from journeyline.cli.db import ready_database
 from journeyline.cli.tenants import create, print_keys
 from journeyline.config import Settings, get_settings
+from journeyline.logs.formatting import logging_config
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
 
@@ -76,8 +77,10 @@ def serve(
         min=1,
         help="API processes sharing the port (more than 1 needs PostgreSQL and Redis).",
     ),
-    access_log: bool = typer.Option(
-        False, "--access-log/--no-access-log", help="Log one line per request (off: it costs)."
+    access_log: bool | None = typer.Option(
+        None,
+        "--access-log/--no-access-log",
+        help="Log one line per request (default JOURNEYLINE_LOG__ACCESS, off: it costs).",
     ),
 ) -> None:
     """Run the API. On SQLite, migrations are applied first; on PostgreSQL run `db upgrade`."""
@@ -101,6 +104,9 @@ def serve(
         workers=workers,
         host=host or settings.host,
         port=port or settings.port,
-        log_level="info",
-        access_log=access_log,
+        # Applied by uvicorn in each process it starts: journeyline's format, level and access
+        # line (logs/formatting.py); uvicorn's own access log stays off, replaced.
+        log_config=logging_config(settings.log, access=access_log),
+        log_level=settings.log.level.lower(),
+        access_log=False,
     )

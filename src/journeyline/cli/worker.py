@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import typer
 
 from journeyline.config import get_settings
+from journeyline.logs.formatting import configure as configure_logging
 from journeyline.worker.supervisor import Supervisor
 
 
@@ -24,7 +24,7 @@ def worker(
             err=True,
         )
         raise typer.Exit(code=1)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings.log)
 
     async def run() -> None:
         supervisor = Supervisor(settings, burst=burst)

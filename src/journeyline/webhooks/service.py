@@ -22,6 +22,7 @@ from journeyline.errors import JourneylineError, MergeConflict, NotFound, Unauth
 from journeyline.ids import parse_uuid, uuid7
 from journeyline.ingest import pipeline
 from journeyline.ingest import service as ingest_service
+from journeyline.logs.context import tenant_known
 from journeyline.store.db import Database, Session
 from journeyline.store.encryption import SecretUnreadable, secret_box
 from journeyline.store.models import WebhookConnection, WebhookDelivery
@@ -117,6 +118,8 @@ async def receive(
             )
         )
         raise SignatureRejected() from None
+    # A verified delivery authenticates its connection's tenant, as a key does (decision 54).
+    tenant_known(connection.tenant_id)
     return await database.run(
         partial(
             _process,

@@ -8,14 +8,16 @@ import uuid
 from journeyline.config import Settings
 from journeyline.ingest import abandonment, batches
 from journeyline.ingest.batches import JobQueue, JobRef
+from journeyline.logs import context as log_context
 from journeyline.store.db import Database
 
 log = logging.getLogger("journeyline.worker")
 
 
 async def run_ingest_job(database: Database, settings: Settings, ref: JobRef) -> str:
-    outcome = await batches.run_job(database, ref, settings)
-    log.info("ingest job %s (tenant %s): %s", ref.job_id, ref.tenant_id, outcome)
+    with log_context.job(ref.job_id, ref.tenant_id):
+        outcome = await batches.run_job(database, ref, settings)
+        log.info("ingest job %s (tenant %s): %s", ref.job_id, ref.tenant_id, outcome)
     return outcome
 
 
