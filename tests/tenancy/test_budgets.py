@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from journeyline.config import RateLimitSettings
-from journeyline.tenancy.budgets import Budgets, redis_storage
+from journeyline.tenancy.budgets import Budgets, redis_client
 from journeyline.tenancy.settings import Budget
 
 # 0.01 per second: nothing is given back while a test runs.
@@ -53,7 +53,7 @@ async def test_an_address_is_refused_once_its_failures_are_spent() -> None:
 
 
 async def test_budgets_fall_back_to_memory_while_redis_does_not_answer() -> None:
-    unreachable = redis_storage(f"redis://127.0.0.1:{closed_port()}/0")
+    unreachable = redis_client(f"redis://127.0.0.1:{closed_port()}/0")
     budgets = Budgets(RateLimitSettings(), unreachable)
     try:
         answers = [await budgets.charge("requests", "k", SMALL) for _ in range(4)]
