@@ -113,7 +113,7 @@ def instrumented(clock: Clock) -> Iterator[None]:
 async def _measure(url: str, events: int, chunk: int, seed: int) -> dict[str, Any]:
     settings = Settings(database_url=url)
     database = Database.from_url(url)
-    database.watch_statistics()  # as serve, worker and import do (store/statistics.py)
+    database.keep_up()  # as serve, worker and import do (store/upkeep.py)
     try:
         created = await database.run(lambda session: tenancy.create_tenant(session, "budget"))
         context = build_context(created.tenant_id, "secret", {}, settings)

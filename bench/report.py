@@ -172,7 +172,12 @@ def rows(results: dict[str, Any]) -> Iterator[Row]:
                 f"{size['ratio_to_smallest']:.2f}x" if size is not smallest else "",
                 f"median of {size['repeats']}, {_ms(size['merge_ms_min'])}-"
                 f"{_ms(size['merge_ms_max'])} · {size['statements']:.0f} statements · "
-                f"a plain identify: {_ms(size['plain_event_ms_median'])}",
+                f"a plain identify: {_ms(size['plain_event_ms_median'])}"
+                + (
+                    f" · written ≤ {size['written_kib_max']:,.0f} KiB"
+                    if db == "sqlite" and size.get("written_kib_max") is not None
+                    else ""
+                ),
             )
         if entry.get("history_events_per_s"):
             yield Row(

@@ -117,7 +117,7 @@ async def _job_queue(settings: Settings, database: Database) -> JobQueue:
 def serving_app() -> FastAPI:
     """What `journeyline serve` runs in each process: the app as a long-running process, whose
     heap is settled once it has started (heap.py) and whose database gets statistics for the
-    tables it fills (store/statistics.py). Tests and embedded uses keep the defaults."""
+    tables it fills (store/upkeep.py). Tests and embedded uses keep the defaults."""
     return create_app(serving=True)
 
 
@@ -162,7 +162,7 @@ def create_app(
                 session_secret=_session_secret(settings),
             )
             if serving:
-                db.watch_statistics()
+                db.keep_up()
                 heap.settle()
             yield
 

@@ -39,7 +39,7 @@ async def run_import(
 ) -> ImportSummary:
     settings = get_settings()
     async with operating_on(tenant) as (database, context):
-        database.watch_statistics()  # a backfill is a fresh table's first bulk load
+        database.keep_up()  # a backfill is a fresh table's first bulk load
         events = TextColumn("{task.fields[events]:,} lines · {task.fields[rate]:,.0f} events/s")
         with Progress(
             TextColumn("[bold]importing"),

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from journeyline.errors import JourneylineError, StorageUnavailable
 from journeyline.store.outages import is_unavailable
-from journeyline.store.statistics import StatisticsWatch
+from journeyline.store.upkeep import CHECKPOINT_SAFETY_PAGES, Upkeep
 
 T = TypeVar("T")
 
@@ -59,6 +59,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Checkpoints run in the background after commits (store/upkeep.py); this is the bound.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_SAFETY_PAGES}")
     cursor.close()
 
 
@@ -105,8 +107,8 @@ class Database:
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Set by the process that owns the database (the app, a worker); None publishes nothing.
     publisher: Publisher | None = None
-    # Set by the long-running processes (`watch_statistics`): statistics.py.
-    statistics: StatisticsWatch | None = None
+    # Set by the long-running processes (`keep_up`): upkeep.py.
+    upkeep: Upkeep | None = None
 
     def __post_init__(self) -> None:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -119,10 +121,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def watch_statistics(self) -> None:
-        """ANALYZE tables that outgrew their statistics, after commits (PostgreSQL)."""
-        if not self.is_sqlite and self.statistics is None:
-            self.statistics = StatisticsWatch(self.engine)
+    def keep_up(self) -> None:
+        """Run the database's upkeep in the background after commits (store/upkeep.py): ANALYZE
+        of grown tables on PostgreSQL, WAL checkpoints on SQLite."""
+        if self.upkeep is None:
+            self.upkeep = Upkeep(self.engine, every_seconds=1.0 if self.is_sqlite else 2.0)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -161,8 +164,8 @@ class Database:
                     raise StorageUnavailable("the database is unavailable") from exc
                 raise
             messages = session.info.pop(_OUTBOX, None)
-        if self.statistics is not None:
-            self.statistics.after_commit()
+        if self.upkeep is not None:
+            self.upkeep.after_commit()
         if messages and self.publisher is not None:
             await self._publish(self.publisher, messages)
 
@@ -197,8 +200,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
-        if self.statistics is not None:
-            await self.statistics.close()
+        if self.upkeep is not None:
+            await self.upkeep.close()
         await self.engine.dispose()
 
 

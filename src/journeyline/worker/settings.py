@@ -110,7 +110,7 @@ async def startup(ctx: dict[str, Any]) -> None:
             settings.redis_url, settings.redis
         )
     ctx["database"] = database
-    database.watch_statistics()
+    database.keep_up()
     heap.settle()
 
 
