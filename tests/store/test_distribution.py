@@ -6,11 +6,12 @@ both sides. Reference tables (replicated to every node) are named here, each wit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from journeyline.store import migrate
 from journeyline.store import models as _models  # noqa: F401 (every table in the metadata)
@@ -224,15 +225,11 @@ async def migrated_url() -> AsyncIterator[str]:
         await _drop_pg_database(requested, url)
 
 
-def _rows(result: Iterable[sa.Row[tuple[str, ...]]]) -> list[tuple[str, ...]]:
-    return [tuple(row) for row in result]
-
-
 @pytest.mark.postgres
 async def test_the_migrated_catalog_can_be_distributed_by_tenant(migrated_url: str) -> None:
     """What the migrations built, not what the models say: an index made only in a migration
     counts too."""
-    engine = sa.ext.asyncio.create_async_engine(migrated_url)
+    engine = create_async_engine(migrated_url)
     try:
         async with engine.connect() as connection:
             columns = (await connection.execute(CATALOG_COLUMNS)).all()
