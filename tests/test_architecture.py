@@ -60,3 +60,19 @@ def test_env_example_lists_every_setting() -> None:
         if line and not line.startswith("#")
     }
     assert listed == _setting_names(Settings, "JOURNEYLINE_")
+
+
+def test_the_api_error_and_warning_shapes_are_built_only_in_the_renderer() -> None:
+    """ingest/wire.py renders them; everything else hands it the domain error or the warning
+    record (the routes, the batch runner and the webhook service, whose stored errors are
+    that same JSON)."""
+    renderer = PACKAGE / "ingest" / "wire.py"
+    offenders = [
+        str(path.relative_to(ROOT))
+        for package in ("api", "ingest", "webhooks", "worker")
+        for path in python_files(PACKAGE / package)
+        if path != renderer
+        # Every error and warning shape has a `code` key.
+        and re.search(r"""["']code["']\s*:|\.to_dict\(""", path.read_text())
+    ]
+    assert offenders == []

@@ -1,4 +1,5 @@
-"""The JourneylineError tree: each class carries its HTTP status and a stable code."""
+"""The JourneylineError tree: each class carries its HTTP status and a stable code (their JSON
+shapes are rendered by ingest/wire.py, and only there)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,6 @@ class JourneylineError(Exception):
         self.message = message
         self.field = field
         self.index = index
-
-    def to_dict(self) -> dict[str, object]:
-        body: dict[str, object] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            body["field"] = self.field
-        if self.index is not None:
-            body["index"] = self.index
-        return body
 
     def headers(self) -> dict[str, str] | None:
         """HTTP headers the answer carries besides the body (Retry-After, …)."""
@@ -47,6 +40,8 @@ class NotFound(JourneylineError):
 
 
 class ProfileNotFound(NotFound):
+    """No profile of the tenant has this id, or the id is not a profile id at all."""
+
     code = "profile_not_found"
 
 
@@ -110,6 +105,18 @@ class UnsupportedEncoding(JourneylineError):
 class InvalidPayload(JourneylineError):
     status_code = 422
     code = "invalid_payload"
+
+
+class NoIdentifiers(InvalidPayload):
+    """An event with no usable identifier (and no `allow_no_identity`): it cannot be resolved."""
+
+    code = "no_identifiers"
+
+
+class Unstorable(InvalidPayload):
+    """An event the database refused for something no adapter checks (a batch lists it)."""
+
+    code = "unstorable"
 
 
 class TooDeep(InvalidPayload):

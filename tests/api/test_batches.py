@@ -332,3 +332,14 @@ async def test_unstorable_text_sent_as_a_batch_equals_it_sent_one_request_at_a_t
     assert state == await state_of(client, batched)
     identities = b"".join(identities for _, identities, *_ in state)
     assert f"crm{STORED}1".encode() in identities
+
+
+async def test_a_failed_event_is_listed_as_index_code_and_message(
+    client: httpx.AsyncClient, app_state: AppState, tenant: TenantKeys
+) -> None:
+    events = [track(0), {"event_type": "track", "event_name": "anonymous"}, track(2)]
+    status = await finished(client, app_state, tenant, await submit(client, tenant, events))
+    assert (status["stored"], status["failed"]) == (2, 1)
+    assert status["errors"] == [
+        {"index": 1, "code": "no_identifiers", "message": "the event carries no usable identifier"}
+    ]

@@ -182,3 +182,24 @@ async def test_provider_customer_ids_do_not_use_up_the_external_id_limit(
         assert (await send(external_id))["warnings"] == []
     refused = await send("crm-2")
     assert [w["code"] for w in refused["warnings"]] == ["limit_exceeded"]
+
+
+async def test_an_unknown_customer_id_answers_the_whole_error_shape(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    event = {"type": "track", "action": "a", "customerId": str(uuid.uuid4())}
+    single = await send(client, tenant.secret, event)
+    listed = await send(client, tenant.secret, {"events": [event, {"type": "bogus"}]})
+    refused = {
+        "code": "profile_not_found",
+        "message": "no profile has this id",
+        "field": "customerId",
+    }
+    assert (single.status_code, single.json()) == (404, {"error": refused})
+    first, second = listed.json()["results"]
+    assert first == {"error": refused}
+    assert (second["error"]["code"], second["error"]["field"], second["error"]["index"]) == (
+        "invalid_payload",
+        "type",
+        1,
+    )

@@ -347,3 +347,38 @@ async def test_key_may_come_on_the_query_string(
         f"/api/ingest?key={tenant.public_key}", json={"event_type": "page", "anonymous_id": "q"}
     )
     assert response.status_code == 200
+
+
+async def test_a_blocked_identity_warning_is_its_whole_shape(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    body = (
+        await ingest(
+            client,
+            tenant.public,
+            {"event_type": "identify", "identity": "undefined", "anonymous_id": "a-12"},
+        )
+    ).json()
+    assert body["warnings"] == [
+        {
+            "code": "blocked_identifier",
+            "kind": "external_id",
+            "value": "undefined",
+            "message": "external_id 'undefined' was ignored (blocked)",
+        }
+    ]
+
+
+async def test_an_event_without_identifiers_answers_the_whole_error_shape(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    single = await ingest(client, tenant.public, {"event_type": "track", "event_name": "x"})
+    batch = await ingest(
+        client,
+        tenant.public,
+        {"batch": [{"event_type": "page", "anonymous_id": "a-13"}, {"event_type": "page"}]},
+    )
+    refused = {"code": "no_identifiers", "message": "the event carries no usable identifier"}
+    assert (single.status_code, single.json()) == (422, {"error": refused})
+    assert batch.status_code == 200, batch.text
+    assert batch.json()["results"][1] == {"error": refused}

@@ -317,3 +317,27 @@ async def test_alias_of_the_users_own_id_changes_nothing(
     user = await profile_by(client, tenant, external_id="self-1")
     assert user is not None
     assert user["identities"] == [{"kind": "external_id", "value": "self-1"}]
+
+
+async def test_a_rejected_message_is_named_in_the_whole_error_shape(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    body = {
+        "batch": [
+            {"type": "track", "userId": "whole-1", "event": "Kept"},
+            {"type": "track", "event": "No identifier"},
+        ]
+    }
+    response = await client.post("/v1/batch", json=body, headers=basic(tenant.secret_key))
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "success": True,
+        "rejected": [
+            {
+                "index": 1,
+                "code": "invalid_payload",
+                "message": "a message needs a userId or an anonymousId",
+                "field": "userId",
+            }
+        ],
+    }

@@ -17,6 +17,7 @@ from journeyline.api.openapi_errors import BODY, KEYED, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.graph.plan import touchpoint_node_id
 from journeyline.ingest import service as ingest_service
+from journeyline.ingest import wire
 from journeyline.ingest.dialects.marketing import MarketingEvent
 from journeyline.ingest.outcome import EventOutcome
 
@@ -47,7 +48,7 @@ class EventResults(BaseModel):
 
 def _result(tenant_id: uuid.UUID, outcome: EventOutcome) -> dict[str, Any]:
     if outcome.error is not None:
-        return {"error": outcome.error}
+        return wire.error_body(outcome.error)
     # The event of a customer is a touchpoint, whose node id is derived from the event's id.
     touchpoint = (
         touchpoint_node_id(tenant_id, outcome.event_id)
@@ -64,7 +65,7 @@ def _result(tenant_id: uuid.UUID, outcome: EventOutcome) -> dict[str, Any]:
         duplicate=outcome.duplicate,
         conflicting_duplicate=outcome.conflicting_duplicate,
         merged_profile_ids=outcome.merged_profile_ids,
-        warnings=outcome.warnings,
+        warnings=wire.warnings(outcome.warnings),
         suppressed=outcome.suppressed,
     ).model_dump(mode="json")
 
@@ -90,7 +91,7 @@ async def post_events(request: Request, context: WriterDep, state: StateDep) -> 
     adapted = adapt_items(items, parse, limits, is_list=is_list)
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     if not is_list and outcomes[0].error is not None:
-        raise ingest_service.EventRejected(outcomes[0])
+        raise outcomes[0].error
     return OrjsonResponse(
         {"results": [_result(context.tenant_id, outcome) for outcome in outcomes]}
     )

@@ -1,6 +1,7 @@
-"""One renderer for every error: {"error": {"code", "message", "field"?, "index"?}}. Every 503
-carries `Retry-After` (DESIGN §8); a database that cannot be reached is a 503 whatever the
-route, and whatever wrapped its error (decision 45)."""
+"""The exception handlers: every error is answered in the shape ingest/wire.py renders,
+{"error": {"code", "message", "field"?, "index"?}}. Every 503 carries `Retry-After` (DESIGN §8);
+a database that cannot be reached is a 503 whatever the route, and whatever wrapped its error
+(decision 45)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journeyline.api.responses import OrjsonResponse
 from journeyline.config import Settings
-from journeyline.errors import JourneylineError, StorageUnavailable
+from journeyline.errors import InvalidPayload, JourneylineError, StorageUnavailable
+from journeyline.ingest import wire
 from journeyline.logs.context import current_request
 from journeyline.store.outages import is_unavailable
 
@@ -48,14 +50,15 @@ def error_response(
     body: dict[str, object],
     headers: dict[str, str] | None = None,
 ) -> OrjsonResponse:
+    """`body` as rendered by ingest/wire.py, answered with `status`."""
     if status == 503:
         headers = {**retry_after(request), **(headers or {})}
-    return OrjsonResponse({"error": body}, status_code=status, headers=headers)
+    return OrjsonResponse(body, status_code=status, headers=headers)
 
 
 async def on_journeyline_error(request: Request, exc: Exception) -> OrjsonResponse:
     assert isinstance(exc, JourneylineError)
-    return error_response(request, exc.status_code, exc.to_dict(), headers=exc.headers())
+    return error_response(request, exc.status_code, wire.error_body(exc), headers=exc.headers())
 
 
 async def on_validation_error(request: Request, exc: Exception) -> OrjsonResponse:
@@ -63,10 +66,8 @@ async def on_validation_error(request: Request, exc: Exception) -> OrjsonRespons
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
-    body: dict[str, object] = {"code": "invalid_payload", "message": str(first.get("msg"))}
-    if location:
-        body["field"] = ".".join(location)
-    return error_response(request, 422, body)
+    invalid = InvalidPayload(str(first.get("msg")), field=".".join(location) or None)
+    return error_response(request, invalid.status_code, wire.error_body(invalid))
 
 
 async def on_http_error(request: Request, exc: Exception) -> OrjsonResponse:
@@ -75,7 +76,7 @@ async def on_http_error(request: Request, exc: Exception) -> OrjsonResponse:
     return error_response(
         request,
         exc.status_code,
-        {"code": code, "message": str(exc.detail)},
+        wire.plain_error_body(code, str(exc.detail)),
         headers=dict(exc.headers) if exc.headers else None,
     )
 
@@ -86,15 +87,14 @@ async def on_unexpected_error(request: Request, exc: Exception) -> OrjsonRespons
         # send the same request again once the database is back.
         log.warning("the database is unavailable: %s", type(exc).__name__)
         unavailable = StorageUnavailable("the database is unavailable")
-        return error_response(request, 503, unavailable.to_dict())
+        return error_response(request, unavailable.status_code, wire.error_body(unavailable))
     log.exception("unhandled error", exc_info=exc)
     # Answered outside the instrumentation middleware, which echoes the id on every other
     # response: the id the client can quote to find this line.
     context = current_request()
     headers = {"X-Request-ID": context.request_id} if context is not None else None
-    return error_response(
-        request, 500, {"code": "internal_error", "message": "internal error"}, headers=headers
-    )
+    internal = JourneylineError("internal error")  # the tree's root: 500, `internal_error`
+    return error_response(request, internal.status_code, wire.error_body(internal), headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, KEYED
 from journeyline.api.responses import OrjsonResponse
 from journeyline.ingest import service as ingest_service
+from journeyline.ingest import wire
 from journeyline.ingest.dialects.keystone import KeystoneEvent
 from journeyline.ingest.outcome import EventOutcome
 
@@ -44,14 +45,14 @@ class IngestBatchResult(BaseModel):
 
 def _result(outcome: EventOutcome) -> dict[str, Any]:
     if outcome.error is not None:
-        return {"error": outcome.error}
+        return wire.error_body(outcome.error)
     return IngestResult(
         event_id=outcome.event_id,
         profile_id=outcome.profile_id,
         duplicate=outcome.duplicate,
         conflicting_duplicate=outcome.conflicting_duplicate,
         merged_profile_ids=outcome.merged_profile_ids,
-        warnings=outcome.warnings,
+        warnings=wire.warnings(outcome.warnings),
         suppressed=outcome.suppressed,
     ).model_dump(mode="json")
 
@@ -75,7 +76,7 @@ async def ingest(request: Request, context: WriterDep, state: StateDep) -> Orjso
     if is_list:
         return OrjsonResponse({"status": "ok", "results": [_result(o) for o in outcomes]})
     if outcomes[0].error is not None:
-        raise ingest_service.EventRejected(outcomes[0])
+        raise outcomes[0].error
     return OrjsonResponse(_result(outcomes[0]))
 
 

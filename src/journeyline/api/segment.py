@@ -31,6 +31,7 @@ from journeyline.errors import (
     Unauthorized,
 )
 from journeyline.ingest import service as ingest_service
+from journeyline.ingest import wire
 from journeyline.ingest.dialects.fields import as_utc, check_event_limits
 from journeyline.ingest.dialects.segment import (
     SEGMENT_SOURCE,
@@ -133,9 +134,7 @@ def _failure(exc: JourneylineError) -> OrjsonResponse:
     """The API's error shape, plus Segment's own top-level `code` and `message`: both SDKs read
     those two keys from an error body, and RudderStack's fails on a body without them."""
     return OrjsonResponse(
-        {"error": exc.to_dict(), "code": exc.code, "message": exc.message},
-        status_code=exc.status_code,
-        headers=exc.headers(),
+        wire.segment_error_body(exc), status_code=exc.status_code, headers=exc.headers()
     )
 
 
@@ -152,7 +151,7 @@ async def _single(request: Request, state: StateDep, message_type: str) -> Orjso
         raise RejectedMessage(exc.message, field=exc.field) from None
     [outcome] = await ingest_service.ingest(state.committer, context, [event])
     if outcome.error is not None:
-        raise RejectedMessage(str(outcome.error.get("message", "the message was refused")))
+        raise RejectedMessage(outcome.error.message)
     return _success()
 
 
@@ -191,7 +190,7 @@ async def _batch(request: Request, state: StateDep) -> OrjsonResponse:
     )
     outcomes = await ingest_service.ingest(state.committer, context, adapted)
     rejected = [
-        {"index": index, **(outcome.error or {})}
+        wire.indexed_error(index, outcome.error)
         for index, outcome in enumerate(outcomes)
         if outcome.error is not None
     ]

@@ -18,6 +18,7 @@ from journeyline.api.openapi_errors import BODY, SECRET, ErrorOut, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
+from journeyline.ingest import wire
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.webhooks import service
 from journeyline.webhooks.provider import Delivery
@@ -88,8 +89,8 @@ def _answer(receipt: service.Receipt) -> OrjsonResponse:
     """200 for what the provider should not send again; an unreadable or refused delivery is
     a 422 in the error shape (it is recorded, and can be replayed once it can be mapped)."""
     if receipt.error is not None:
-        body = {**receipt.error.to_dict(), "delivery_id": str(receipt.delivery_id)}
-        return OrjsonResponse({"error": body}, status_code=422)
+        body = wire.delivery_error_body(receipt.error, receipt.delivery_id)
+        return OrjsonResponse(body, status_code=422)
     out: dict[str, Any] = {"status": receipt.status, "delivery_id": str(receipt.delivery_id)}
     if receipt.status == "accepted":
         out["event_ids"] = [str(event_id) for event_id in receipt.event_ids]

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from journeyline.identity.graph import ConflictRecord, IdentityGraph
 from journeyline.identity.merge import collapse
@@ -16,6 +17,9 @@ from journeyline.identity.normalize import (
     Identifier,
     is_limited,
 )
+
+# Why an event could not be attributed: an explicit id no profile has, or nothing to match by.
+ResolveError = Literal["profile_not_found", "no_identifiers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,7 @@ class Resolution:
     created: bool = False
     merged_profile_ids: list[uuid.UUID] = field(default_factory=list)
     conflicts: list[ConflictRecord] = field(default_factory=list)
-    error: str | None = None  # "profile_not_found" | "no_identifiers"
+    error: ResolveError | None = None
 
 
 def _ordered(identifiers: Sequence[Identifier], kinds: Sequence[str]) -> list[Identifier]:

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 import orjson
 
 from journeyline.config import Settings
-from journeyline.errors import JourneylineError, MalformedBody, StorageUnavailable
+from journeyline.errors import JourneylineError, MalformedBody, StorageUnavailable, Unstorable
 from journeyline.ids import uuid7
-from journeyline.ingest import pipeline
+from journeyline.ingest import pipeline, wire
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.documents import ENCODABLE_DEPTH, cut_to_depth, decode_json
 from journeyline.ingest.outcome import EventOutcome
@@ -224,17 +224,11 @@ async def _run_chunk(
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(adapted, start=start):
         if isinstance(item, JourneylineError):
-            errors.append({"index": index, "code": item.code, "message": str(item)})
+            errors.append(wire.job_error(index, item))
             continue
         outcome = next(outcomes)
         if outcome.error is not None:
-            errors.append(
-                {
-                    "index": index,
-                    "code": outcome.error.get("code", "invalid_payload"),
-                    "message": outcome.error.get("message", ""),
-                }
-            )
+            errors.append(wire.job_error(index, outcome.error))
         elif outcome.duplicate:
             duplicates += 1
         elif not outcome.suppressed:  # a suppressed event is processed, neither stored nor failed
@@ -245,7 +239,7 @@ async def _run_chunk(
 
 async def _refuse(session: Session, *, running: _Running, index: int, settings: Settings) -> None:
     """Move past one item the database refused, listed in the job's errors."""
-    error = {"index": index, "code": "unstorable", "message": "the database refused this event"}
+    error = wire.job_error(index, Unstorable("the database refused this event"))
     await _checkpoint(session, running, index + 1, 0, 0, [error], settings)
 
 

@@ -80,7 +80,7 @@ async def import_lines(
                 check_event_limits(item, max_bytes=max_event_bytes, max_depth=max_depth)
                 event = parsers[dialect_of(item, dialect)](item)
             except JourneylineError as exc:
-                summary.failed.append(FailedLine(number, exc.code, str(exc)))
+                summary.failed.append(FailedLine(number, exc.code, exc.message))
                 continue
             events.append(_with_import_id(event, line))
             numbers.append(number)
@@ -91,9 +91,8 @@ async def import_lines(
             record_metrics(outcomes)
             for number, outcome in zip(numbers, outcomes, strict=True):
                 if outcome.error is not None:
-                    code = str(outcome.error.get("code", "invalid_payload"))
-                    message = str(outcome.error.get("message", ""))
-                    summary.failed.append(FailedLine(number, code, message))
+                    error = outcome.error
+                    summary.failed.append(FailedLine(number, error.code, error.message))
                 elif outcome.duplicate:
                     summary.duplicates += 1
                 elif not outcome.suppressed:  # dropped: an erased identifier (decision 51)

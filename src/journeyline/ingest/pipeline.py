@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from journeyline.errors import JourneylineError, NoIdentifiers, ProfileNotFound
 from journeyline.graph.build import Marketing, event_marketing
 from journeyline.identity import service as identity_service
 from journeyline.identity.attributes import merge_attributes
@@ -23,23 +24,18 @@ from journeyline.identity.normalize import (
     Rejection,
     normalize_identifier,
 )
-from journeyline.identity.resolve import ResolveRequest, resolve_event
+from journeyline.identity.resolve import ResolveError, ResolveRequest, resolve_event
 from journeyline.ids import uuid7
 from journeyline.ingest import mutations, projections, suppression
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.idempotency import derive_external_event_id, payload_hash
-from journeyline.ingest.outcome import EventOutcome
+from journeyline.ingest.outcome import ERASED_IDENTIFIER, EventOutcome
 from journeyline.ingest.projections import Resolved
 from journeyline.orders.facts import order_id_of
 from journeyline.realtime.messages import MAX_PER_COMMIT, capped
 from journeyline.store.db import Session, leave_for_commit
 from journeyline.store.repositories.events import EventRepository
 from journeyline.tenancy.context import TenantContext
-
-ERROR_MESSAGES = {
-    "profile_not_found": "no profile has this id",
-    "no_identifiers": "the event carries no usable identifier",
-}
 
 
 @dataclass(slots=True)
@@ -113,27 +109,11 @@ def prepare(event: CanonicalEvent, context: TenantContext) -> _Prepared:
     )
 
 
-def _warning(rejection: Rejection) -> dict[str, Any]:
-    return {
-        "code": f"{rejection.reason}_identifier",
-        "kind": rejection.kind,
-        "value": rejection.value,
-        "message": f"{rejection.kind} {rejection.value!r} was ignored ({rejection.reason})",
-    }
-
-
-def _conflict_warning(conflict: ConflictRecord) -> dict[str, Any]:
-    return {
-        "code": conflict.reason,
-        "kind": conflict.kind,
-        "value": conflict.value,
-        "owner_profile_id": str(conflict.owner_profile_id) if conflict.owner_profile_id else None,
-        "message": (
-            f"{conflict.kind} {conflict.value!r} is owned by another profile and was not moved"
-            if conflict.reason == "owned_by_other_anchor"
-            else f"{conflict.kind} {conflict.value!r} exceeds the profile's identifier limit"
-        ),
-    }
+def refusal(error: ResolveError) -> JourneylineError:
+    """The domain error of a resolution that found no profile to attribute the event to."""
+    if error == "profile_not_found":
+        return ProfileNotFound("no profile has this id", field="customerId")
+    return NoIdentifiers("the event carries no usable identifier")
 
 
 async def process(
@@ -156,7 +136,7 @@ async def process(
     seen: dict[tuple[str, str], int] = {}
     live: list[int] = []
     for index, item in enumerate(prepared):
-        outcomes[index].warnings.extend(_warning(r) for r in item.rejections)
+        outcomes[index].warnings.extend(item.rejections)
         if item.external_event_id is None:
             live.append(index)
             continue
@@ -188,7 +168,7 @@ async def process(
     if dropped:
         for index in dropped:
             outcomes[index].suppressed = True
-            outcomes[index].warnings.append(dict(suppression.SUPPRESSED_WARNING))
+            outcomes[index].warnings.append(ERASED_IDENTIFIER)
         live = [index for index in live if index not in dropped]
         identity_keys = {key for index in live for key in prepared[index].lookup_keys}
     graph = await identity_service.load_graph(session, tenant_id, identity_keys, explicit)
@@ -211,7 +191,7 @@ async def process(
                 continue
             if first.error is not None:
                 outcome.duplicate, outcome.conflicting_duplicate = False, False
-                outcome.error, outcome.error_status = dict(first.error), first.error_status
+                outcome.error = first.error
             outcome.event_id, outcome.profile_id = first.event_id, first.profile_id
             outcome.anchored = first.anchored
         elif outcome.duplicate and outcome.profile_id is not None:
@@ -291,11 +271,7 @@ def _resolve_and_project(
         new_id=new_id,
     )
     if resolution.error is not None:
-        field_name = "customerId" if resolution.error == "profile_not_found" else None
-        outcome.error = {"code": resolution.error, "message": ERROR_MESSAGES[resolution.error]}
-        outcome.error_status = 404 if resolution.error == "profile_not_found" else 422
-        if field_name:
-            outcome.error["field"] = field_name
+        outcome.error = refusal(resolution.error)
         return
     outcome.event_id = event_id
     outcome.profile_id = resolution.profile_id
@@ -303,7 +279,7 @@ def _resolve_and_project(
     outcome.confidence = resolution.confidence
     outcome.created_profile = resolution.created
     outcome.merged_profile_ids = resolution.merged_profile_ids
-    outcome.warnings.extend(_conflict_warning(c) for c in resolution.conflicts)
+    outcome.warnings.extend(resolution.conflicts)
     if claimed_by is not None and item.previous is not None:
         refused = ConflictRecord(
             "external_id",
@@ -314,7 +290,7 @@ def _resolve_and_project(
             index,
         )
         graph.conflicts.append(refused)
-        outcome.warnings.append(_conflict_warning(refused))
+        outcome.warnings.append(refused)
     for rejection in item.rejections:
         graph.conflicts.append(
             ConflictRecord(

@@ -10,6 +10,8 @@ from typing import Literal
 
 from journeyline import metrics
 from journeyline.errors import JourneylineError
+from journeyline.identity.graph import ConflictRecord
+from journeyline.identity.normalize import Rejection
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.dialects.fields import check_event_limits
 from journeyline.ingest.dialects.keystone import parse_keystone_event
@@ -19,17 +21,6 @@ from journeyline.ingest.outcome import EventOutcome
 from journeyline.tenancy.context import TenantContext
 
 Adapted = CanonicalEvent | JourneylineError
-
-
-class EventRejected(JourneylineError):
-    """A single event the pipeline refused (a request of one): its own status and error body."""
-
-    def __init__(self, outcome: EventOutcome) -> None:
-        error = outcome.error or {}
-        super().__init__(str(error.get("message", "the event was rejected")))
-        self.status_code = outcome.error_status
-        self.code = str(error.get("code", "invalid_payload"))
-        self.field = error.get("field")
 
 
 Dialect = Literal["keystone", "marketing"]
@@ -95,7 +86,10 @@ def record_metrics(outcomes: Sequence[EventOutcome], invalid: int = 0) -> None:
         else:
             metrics.EVENTS.labels("stored").inc()
         metrics.MERGES.inc(len(outcome.merged_profile_ids))
-        metrics.CONFLICTS.inc(sum(1 for w in outcome.warnings if "code" in w))
+        # Identifiers refused (blocked, invalid, owned, over limit); an erased one is not.
+        metrics.CONFLICTS.inc(
+            sum(1 for w in outcome.warnings if isinstance(w, Rejection | ConflictRecord))
+        )
 
 
 async def ingest(
@@ -107,8 +101,6 @@ async def ingest(
     record_metrics(processed, invalid=len(adapted) - len(events))
     results = iter(processed)
     return [
-        EventOutcome(error=item.to_dict(), error_status=item.status_code)
-        if isinstance(item, JourneylineError)
-        else next(results)
+        EventOutcome(error=item) if isinstance(item, JourneylineError) else next(results)
         for item in adapted
     ]

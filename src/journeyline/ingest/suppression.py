@@ -15,11 +15,6 @@ from journeyline.store.repositories.erasures import ErasureRepository
 # tenant without one yet (no erasure ever) is asked again each chunk, by primary key.
 _SECRETS: dict[uuid.UUID, str] = {}
 
-SUPPRESSED_WARNING = {
-    "code": "erased_identifier",
-    "message": "the event carries an erased identifier and was dropped (not an error)",
-}
-
 
 async def tenant_secret(session: Session, tenant_id: uuid.UUID) -> str | None:
     cached = _SECRETS.get(tenant_id)

@@ -9,14 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from journeyline.config import LimitSettings
+from journeyline.errors import ProfileNotFound
 from journeyline.identity import reads
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.dialects import trackmate as dialect
 from journeyline.ingest.dialects.fields import check_event_limits
-from journeyline.ingest.dialects.marketing import UnknownProfileId
 from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.ingest.outcome import EventOutcome
-from journeyline.ingest.service import EventRejected
 from journeyline.tenancy.context import TenantContext
 
 
@@ -48,7 +47,7 @@ class ServerEvent:
 async def _one(committer: GroupCommitter, context: TenantContext, event: Any) -> EventOutcome:
     [outcome] = await ingest_service.ingest(committer, context, [event])
     if outcome.error is not None:
-        raise EventRejected(outcome)
+        raise outcome.error
     return outcome
 
 
@@ -68,9 +67,9 @@ async def record_session_events(
         max_events=limits.max_sync_batch_events,
     )
     outcomes = await ingest_service.ingest(committer, context, events)
-    failed = next((outcome for outcome in outcomes if outcome.error is not None), None)
+    failed = next((outcome.error for outcome in outcomes if outcome.error is not None), None)
     if failed is not None:
-        raise EventRejected(failed)
+        raise failed
     last = outcomes[-1]
     return SessionEvents(
         stored=sum(1 for o in outcomes if not o.duplicate and not o.suppressed),
@@ -122,10 +121,9 @@ async def record_server_event(
     event = dialect.parse_server_event(body, received_at=received_at)
     try:
         outcome = await _one(committer, context, event)
-    except EventRejected as exc:
-        if exc.code == "profile_not_found":
-            raise UnknownProfileId("no profile has this id", field="identifier.userId") from None
-        raise
+    except ProfileNotFound as exc:
+        # The pipeline names the native API's field; TrackMate sent the id as `userId`.
+        raise ProfileNotFound(exc.message, field="identifier.userId") from None
     if outcome.suppressed:
         return ServerEvent(None, None, duplicate=False, suppressed=True)
     assert outcome.event_id is not None

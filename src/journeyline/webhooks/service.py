@@ -20,7 +20,7 @@ from typing import Any
 from journeyline.config import Settings
 from journeyline.errors import JourneylineError, MergeConflict, NotFound, Unauthorized
 from journeyline.ids import parse_uuid, uuid7
-from journeyline.ingest import pipeline
+from journeyline.ingest import pipeline, wire
 from journeyline.ingest import service as ingest_service
 from journeyline.logs.context import tenant_known
 from journeyline.store.db import Database, Session
@@ -157,20 +157,17 @@ async def _map_and_run(
     try:
         mapped = provider.parse(delivery)
     except JourneylineError as exc:
-        return _Processed(Receipt(delivery_id, "invalid", error=exc), None, None, [exc.to_dict()])
+        invalid = Receipt(delivery_id, "invalid", error=exc)
+        return _Processed(invalid, None, None, [wire.error_detail(exc)])
     if not mapped.events:
         return _Processed(Receipt(delivery_id, "ignored"), mapped.kind, mapped.delivery_key, [])
     outcomes = await pipeline.process(session, context, mapped.events)
     ingest_service.record_metrics(outcomes)
-    errors = [
-        {"index": index, **outcome.error}
-        for index, outcome in enumerate(outcomes)
-        if outcome.error is not None
-    ]
+    failures = [(i, o.error) for i, o in enumerate(outcomes) if o.error is not None]
+    errors = [wire.indexed_error(index, error) for index, error in failures]
     event_ids = [o.event_id for o in outcomes if o.event_id is not None and o.error is None]
-    if errors and not event_ids:
-        failed = next(o for o in outcomes if o.error is not None)
-        receipt = Receipt(delivery_id, "failed", error=ingest_service.EventRejected(failed))
+    if failures and not event_ids:
+        receipt = Receipt(delivery_id, "failed", error=failures[0][1])
     elif all(o.duplicate for o in outcomes if o.error is None):
         receipt = Receipt(delivery_id, "duplicate", event_ids)
     else:

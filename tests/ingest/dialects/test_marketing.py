@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from journeyline.errors import InvalidPayload
+from journeyline.errors import InvalidPayload, ProfileNotFound
 from journeyline.ingest.canonical import CanonicalEvent
-from journeyline.ingest.dialects.marketing import UnknownProfileId, parse_marketing_event
+from journeyline.ingest.dialects.marketing import parse_marketing_event
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
@@ -74,7 +74,7 @@ def test_sender_may_name_its_source() -> None:
 
 
 def test_customer_id_that_is_not_a_uuid_is_an_unknown_profile() -> None:
-    with pytest.raises(UnknownProfileId) as caught:
+    with pytest.raises(ProfileNotFound) as caught:
         parse({"type": "track", "action": "a", "customerId": "cus_123"})
     assert caught.value.status_code == 404
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from journeyline.errors import InvalidPayload, JourneylineError, PayloadTooLarge
-from journeyline.ingest.dialects.marketing import UnknownProfileId
+from journeyline.errors import InvalidPayload, JourneylineError, PayloadTooLarge, ProfileNotFound
 from journeyline.ingest.dialects.trackmate import (
     WEBHOOK_SOURCE,
     parse_profile,
@@ -168,7 +167,7 @@ def test_server_events_bind_by_exactly_one_identifier() -> None:
         ({"email": None, "sessionId": None}, InvalidPayload, "identifier"),
         ({"phone": "+14155550100"}, InvalidPayload, "identifier.phone"),
         ({"email": ""}, InvalidPayload, "identifier.email"),
-        ({"userId": "671234abcdef"}, UnknownProfileId, "identifier.userId"),
+        ({"userId": "671234abcdef"}, ProfileNotFound, "identifier.userId"),
     ],
 )
 def test_invalid_identifiers(

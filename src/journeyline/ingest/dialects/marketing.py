@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from journeyline.errors import InvalidPayload
+from journeyline.errors import ProfileNotFound
 from journeyline.ids import parse_uuid
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.dialects.fields import as_utc, parse_model, track_event_type
@@ -33,13 +33,6 @@ class MarketingEvent(BaseModel):
     message_id: StrictStr | None = Field(default=None, alias="messageId", max_length=255)
 
 
-class UnknownProfileId(InvalidPayload):
-    """A customerId that is not a profile id at all: reported like an unknown one."""
-
-    status_code = 404
-    code = "profile_not_found"
-
-
 def parse_marketing_event(
     data: object, *, source_type: SourceType, default_source: str, received_at: datetime
 ) -> CanonicalEvent:
@@ -49,7 +42,8 @@ def parse_marketing_event(
     if event.customer_id is not None:
         profile_id = parse_uuid(event.customer_id)
         if profile_id is None:
-            raise UnknownProfileId("no profile has this id", field="customerId")
+            # Not a profile id at all: answered like an id no profile has.
+            raise ProfileNotFound("no profile has this id", field="customerId")
 
     traits: dict[str, Any] | None = None
     email, phone = event.email, event.phone

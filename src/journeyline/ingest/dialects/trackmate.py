@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from journeyline.errors import InvalidPayload, JourneylineError
+from journeyline.errors import InvalidPayload, JourneylineError, ProfileNotFound
 from journeyline.ids import parse_uuid
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.dialects.fields import (
@@ -29,7 +29,6 @@ from journeyline.ingest.dialects.fields import (
     parse_model,
     track_event_type,
 )
-from journeyline.ingest.dialects.marketing import UnknownProfileId
 from journeyline.payloads import reference, text
 
 # The server events' source: the seed's timeline labels them "source: webhook".
@@ -190,7 +189,7 @@ def parse_server_event(body: dict[str, Any], *, received_at: datetime) -> Canoni
     if identifier.userId is not None:
         profile_id = parse_uuid(identifier.userId)
         if profile_id is None:
-            raise UnknownProfileId("no profile has this id", field="identifier.userId")
+            raise ProfileNotFound("no profile has this id", field="identifier.userId")
     fields = _event_fields(event, body, received_at)
     return CanonicalEvent(
         source_type="internal",
