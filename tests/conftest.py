@@ -31,6 +31,9 @@ from journeyline.store.db import Database
 ADMIN_TOKEN = "test-admin-token"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# Every statement journeyline sends is checked for tenant scope at the end of the run.
+pytest_plugins = ["tests.statement_audit"]
+
 
 def _requested_url() -> str | None:
     return os.environ.get("JOURNEYLINE_TEST_DATABASE_URL") or None

@@ -213,10 +213,26 @@ _driver_listeners: weakref.WeakKeyDictionary[Any, list[DriverListener]] = (
 )
 
 
+# Listeners of every engine's driver statements (the test suite's statement audit).
+_every_driver_listener: list[DriverListener] = []
+
+
 def driver_executed(bind: Any, statement: str, rows: int) -> None:
     """Tell the listeners of `bind` (a session's engine) of a statement sent to the driver."""
     for listener in _driver_listeners.get(bind, ()):
         listener(statement, rows)
+    for listener in _every_driver_listener:
+        listener(statement, rows)
+
+
+@contextmanager
+def every_driver_statement(listener: DriverListener) -> Iterator[None]:
+    """`listener` hears the driver statements of every engine of the process while open."""
+    _every_driver_listener.append(listener)
+    try:
+        yield
+    finally:
+        _every_driver_listener.remove(listener)
 
 
 @contextmanager
