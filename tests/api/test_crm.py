@@ -12,12 +12,12 @@ import orjson
 import pytest
 
 from journeyline.config import Settings
+from journeyline.demo.signing import stripe_signature
 from journeyline.ingest.rebuild import rebuild_tenant
 from journeyline.store.db import Database
 from journeyline.tenancy.context import build_context
 from tests.conftest import TenantKeys
 from tests.webhooks.mutation import fixture_document
-from tests.webhooks.signing import stripe_signature
 
 
 async def send(
