@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from journeyline.crm import service as crm_service
+from journeyline.crm.deal_facts import deal_fact
 from journeyline.crm.deals import DealFact
 from journeyline.identity.normalize import STRONG_KINDS
 from journeyline.ingest import mutations
-from journeyline.ingest.deal_facts import deal_fact
 from journeyline.ingest.projections.shapes import Chunk, MergeMove, UnmergeMove
 from journeyline.store.db import Session
 from journeyline.store.repositories.crm import CrmRepository
