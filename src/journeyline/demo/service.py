@@ -15,11 +15,11 @@ from journeyline.demo.signing import shopify_hmac, stripe_signature
 from journeyline.demo.timeline import ProviderCall, TrackedCall
 from journeyline.errors import NotFound
 from journeyline.ingest import pipeline
-from journeyline.ingest.abandonment import sweep_abandoned
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.overview import Overview, overview
 from journeyline.ingest.service import parser_for
+from journeyline.orders.abandonment import sweep_abandoned
 from journeyline.store.db import Database, Session
 from journeyline.store.models import WebhookConnection
 from journeyline.tenancy import service as tenancy
