@@ -17,7 +17,6 @@ from journeyline.errors import NotFound
 from journeyline.ingest import pipeline
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.outcome import EventOutcome
-from journeyline.ingest.overview import Overview, overview
 from journeyline.ingest.service import parser_for
 from journeyline.orders.abandonment import sweep_abandoned
 from journeyline.store.db import Database, Session
@@ -25,6 +24,7 @@ from journeyline.store.models import WebhookConnection
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.service import CreatedTenant
+from journeyline.web.overview import Overview, overview
 from journeyline.webhooks import service as webhooks
 from journeyline.webhooks.provider import Delivery
 from journeyline.webhooks.registry import PROVIDERS

@@ -25,13 +25,13 @@ from journeyline.graph import service as graph_service
 from journeyline.graph.attribution import AttributionModel
 from journeyline.identity import reads
 from journeyline.ingest import curation
-from journeyline.ingest.overview import overview
 from journeyline.orders import service as orders_service
 from journeyline.store.models import AttributeChange
 from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.keys import hash_key
 from journeyline.web.lookup import badge, kinds_for
+from journeyline.web.overview import overview
 from journeyline.webhooks import service as webhooks_service
 from journeyline.webhooks.registry import PROVIDERS
 
