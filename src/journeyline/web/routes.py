@@ -24,7 +24,8 @@ from journeyline.errors import JourneylineError, ProfileNotFound
 from journeyline.graph import service as graph_service
 from journeyline.graph.attribution import AttributionModel
 from journeyline.identity import reads
-from journeyline.ingest import curation
+from journeyline.identity.identity_merges import Unmerge
+from journeyline.ingest import operator_merges
 from journeyline.orders import service as orders_service
 from journeyline.store.models import AttributeChange
 from journeyline.tenancy import sessions, signins
@@ -298,8 +299,8 @@ async def unmerge(request: Request, profile_id: str) -> Response:
         return _render(request, "not_found.html", 404, page="profiles", message="No such merge.")
     try:
         await _state(request).database.run(
-            lambda session: curation.unmerge_profile(
-                session, context.tenant_id, into_id, merged_id, datetime.now(UTC)
+            lambda session: operator_merges.unmerge_profile(
+                session, Unmerge(context.tenant_id, into_id, merged_id, datetime.now(UTC))
             )
         )
     except JourneylineError as exc:
