@@ -59,9 +59,13 @@ async def merge_identities(
     if into.id == source.id:
         raise MergeConflict("both ids lead to the same profile", field="profile_id")
     keys = await _lock_profiles(session, tenant_id, [into.id, source.id])
-    graph = await identity_service.load_graph(session, tenant_id, keys, [into.id, source.id])
-    collapse(graph, source.id, into.id, reason="manual", event_index=None, at=now)
-    await identity_service.persist_graph(session, tenant_id, graph, event_ids=[], now=now)
+    identity_map = await identity_service.load_identity_map(
+        session, tenant_id, keys, [into.id, source.id]
+    )
+    collapse(identity_map, source.id, into.id, reason="manual", event_index=None, at=now)
+    await identity_service.persist_identity_map(
+        session, tenant_id, identity_map, event_ids=[], now=now
+    )
     return await get_profile(session, tenant_id, into.id)
 
 

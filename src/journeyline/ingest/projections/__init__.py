@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from journeyline.identity.graph import IdentityGraph
+from journeyline.identity.identity_map import IdentityMap
 from journeyline.ingest.projections.crm import CrmProjection
 from journeyline.ingest.projections.graph import GraphProjection
 from journeyline.ingest.projections.orders import OrdersProjection
@@ -66,7 +66,7 @@ PROJECTIONS: tuple[Projection, ...] = (OrdersProjection(), CrmProjection(), Grap
 async def project(
     session: Session,
     tenant_id: uuid.UUID,
-    identity: IdentityGraph,
+    identity: IdentityMap,
     resolved: Sequence[Resolved],
     now: datetime,
     *,
