@@ -67,8 +67,8 @@ def instrumented(clock: Clock) -> Iterator[None]:
         (pipeline, "prepare", _timed_sync(clock, "prepare", pipeline.prepare)),
         (
             pipeline,
-            "_resolve_and_project",
-            _timed_sync(clock, "resolve", pipeline._resolve_and_project),
+            "_resolve_and_update_profile",
+            _timed_sync(clock, "resolve", pipeline._resolve_and_update_profile),
         ),
         (
             EventRepository,

@@ -200,7 +200,9 @@ async def process(
         item = prepared[index]
         event_id = uuid7()
         event_ids[index] = event_id
-        _resolve_and_project(identity_map, context, item, index, outcomes[index], now, event_id)
+        _resolve_and_update_profile(
+            identity_map, context, item, index, outcomes[index], now, event_id
+        )
         if outcomes[index].error is None:
             stored_rows.append(_event_row(item, event_id, outcomes[index].profile_id, now))
     for index, outcome in enumerate(outcomes):
@@ -273,7 +275,7 @@ def _with_previous(
     return [*item.identifiers, as_anonymous], None
 
 
-def _resolve_and_project(
+def _resolve_and_update_profile(
     identity_map: IdentityMap,
     context: TenantContext,
     item: _Prepared,
@@ -283,6 +285,9 @@ def _resolve_and_project(
     event_id: uuid.UUID,
     new_id: Callable[[], uuid.UUID] = uuid7,
 ) -> None:
+    """Resolve whose event this is in the identity map, fill its outcome and record its
+    conflicts, then update that profile's state (seen, traits and their lineage). It projects
+    nothing: the projections run once per chunk, after the log is appended."""
     event = item.event
     at = event.occurred_at or now
     identifiers, claimed_by = _with_previous(identity_map, item)
@@ -430,7 +435,7 @@ async def replay(
             return uuid7()
 
         outcome = EventOutcome()
-        _resolve_and_project(
+        _resolve_and_update_profile(
             identity_map, context, item, index, outcome, now, logged.event_id, new_id=new_id
         )
         resolved.append((item, outcome))
