@@ -383,7 +383,7 @@ async def pipeline_page(request: Request) -> Response:
 
 
 @router.get("/pipeline/board")
-async def pipeline_board(request: Request) -> Response:
+async def board_fragment(request: Request) -> Response:
     context = await _signed_in(request)
     if context is None:
         return _to_sign_in()
