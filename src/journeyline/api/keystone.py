@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
-from journeyline.api.deps import StateDep, WriterDep
+from journeyline.api.deps import AnyKeyDep, StateDep
 from journeyline.api.ingest_common import adapt_items, unwrap
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, KEYED
@@ -64,7 +64,7 @@ DOC = {
 }
 
 
-async def ingest(request: Request, context: WriterDep, state: StateDep) -> OrjsonResponse:
+async def ingest(request: Request, context: AnyKeyDep, state: StateDep) -> OrjsonResponse:
     """One Keystone event, or `{"batch": [event, ...]}` (at most 100)."""
     limits = state.settings.limits
     body = await read_json(request, limits.max_request_bytes)
