@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import AnyKeyDep, StateDep
-from journeyline.api.ingest_common import adapt_items, unwrap
+from journeyline.api.ingest_bodies import adapt_items, unwrap
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, KEYED, errors
 from journeyline.api.responses import OrjsonResponse
