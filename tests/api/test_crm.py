@@ -109,7 +109,7 @@ async def test_deals_move_through_their_stages_and_make_a_customer(
     assert person["lifecycle_stage"] == "churned"
 
 
-async def test_the_pipeline_board_counts_and_sums_each_stage(
+async def test_the_sales_board_counts_and_sums_each_stage(
     client: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
     for n, (action, total) in enumerate(
