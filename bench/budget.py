@@ -67,8 +67,8 @@ def instrumented(clock: Clock) -> Iterator[None]:
         (pipeline, "prepare", _timed_sync(clock, "prepare", pipeline.prepare)),
         (
             pipeline,
-            "_resolve_and_project",
-            _timed_sync(clock, "resolve", pipeline._resolve_and_project),
+            "_resolve_and_update_profile",
+            _timed_sync(clock, "resolve", pipeline._resolve_and_update_profile),
         ),
         (
             EventRepository,
@@ -83,13 +83,13 @@ def instrumented(clock: Clock) -> Iterator[None]:
         ),
         (
             identity_service,
-            "load_graph",
-            _timed_async(clock, "lock and load", identity_service.load_graph),
+            "load_identity_map",
+            _timed_async(clock, "lock and load", identity_service.load_identity_map),
         ),
         (
             identity_service,
-            "persist_graph",
-            _timed_async(clock, "persist identity", identity_service.persist_graph),
+            "persist_identity_map",
+            _timed_async(clock, "persist identity", identity_service.persist_identity_map),
         ),
     ]
     patches += [

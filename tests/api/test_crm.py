@@ -12,12 +12,12 @@ import orjson
 import pytest
 
 from journeyline.config import Settings
+from journeyline.demo.signing import stripe_signature
 from journeyline.ingest.rebuild import rebuild_tenant
 from journeyline.store.db import Database
 from journeyline.tenancy.context import build_context
 from tests.conftest import TenantKeys
 from tests.webhooks.mutation import fixture_document
-from tests.webhooks.signing import stripe_signature
 
 
 async def send(
@@ -109,7 +109,7 @@ async def test_deals_move_through_their_stages_and_make_a_customer(
     assert person["lifecycle_stage"] == "churned"
 
 
-async def test_the_pipeline_board_counts_and_sums_each_stage(
+async def test_the_sales_board_counts_and_sums_each_stage(
     client: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
     for n, (action, total) in enumerate(

@@ -28,8 +28,9 @@ import pytest
 
 from journeyline.app import create_app
 from journeyline.config import LimitSettings, Settings
+from journeyline.demo.signing import shopify_hmac, stripe_signature
 from tests.conftest import ADMIN_TOKEN, TenantKeys
-from tests.webhooks.signing import shopify_hmac, stripe_signature, typeform_signature
+from tests.webhooks.signing import typeform_signature
 
 DEPTHS = (255, 1_023, 10_000)
 # Over every body limit the app has (the batch route's is the largest).

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from journeyline.demo.signing import stripe_signature
 from tests.conftest import TenantKeys
-from tests.webhooks.signing import fixture, stripe_signature
+from tests.webhooks.signing import fixture
 
 
 async def track(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from journeyline.api.state import AppState
-from journeyline.ingest.abandonment import sweep_abandoned
+from journeyline.orders.abandonment import sweep_abandoned
 from tests.conftest import TenantKeys
 
 

@@ -11,17 +11,12 @@ import httpx
 import orjson
 import pytest
 
+from journeyline.demo.signing import shopify_hmac, stripe_signature
 from journeyline.store.db import Database
 from journeyline.store.models import Event
 from journeyline.store.repositories.webhooks import WebhookRepository
 from tests.conftest import TenantKeys
-from tests.webhooks.signing import (
-    FIXTURES,
-    fixture,
-    shopify_hmac,
-    stripe_signature,
-    typeform_signature,
-)
+from tests.webhooks.signing import FIXTURES, fixture, typeform_signature
 
 STRIPE_SECRET = "whsec_test_0123456789abcdef"
 SHOPIFY_SECRET = "shpss_app_secret"

@@ -18,6 +18,9 @@ from typer.testing import CliRunner
 
 from journeyline.cli import app as cli_app
 from journeyline.config import Settings
+from journeyline.demo import service as demo
+from journeyline.demo import shop
+from journeyline.demo.service import DemoReport
 from journeyline.graph import service as graph_service
 from journeyline.store.db import Database
 from journeyline.store.models import (
@@ -35,9 +38,6 @@ from journeyline.store.models import (
     WebhookConnection,
     WebhookDelivery,
 )
-from journeyline.webhooks.demo import service as demo
-from journeyline.webhooks.demo import shop
-from journeyline.webhooks.demo.service import DemoReport
 from tests.cli.test_commands import ENTRY, clean_env
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Profile collapse on the in-memory graph, attribute diffs and replays (no I/O)."""
+"""Profile collapse on the identity map, attribute diffs and replays (no I/O)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from journeyline.errors import MergeConflict
-from journeyline.identity.graph import IdentityGraph, ProfileState, ProfileStatus
+from journeyline.identity.identity_map import IdentityMap, ProfileState, ProfileStatus
 from journeyline.identity.merge import collapse, diff_attributes, replay_attributes
 
 T0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
@@ -38,58 +38,60 @@ def state(
 
 
 def test_collapse_moves_identifiers_attributes_and_history() -> None:
-    graph = IdentityGraph(
+    identity_map = IdentityMap(
         owners={("email", "a@x.io"): A, ("anonymous_id", "d1"): S, ("anonymous_id", "d2"): S},
         profiles={
             A: state(A, "anchor", {"plan": "pro"}, 5, 6, 2, email=1),
             S: state(S, "shadow", {"city": "Rio"}, 1, 3, 4),
         },
     )
-    record = collapse(graph, S, A, reason="identity_collapse", event_index=7, at=T0)
+    record = collapse(identity_map, S, A, reason="identity_collapse", event_index=7, at=T0)
     assert record.identities == (("anonymous_id", "d1"), ("anonymous_id", "d2"))
     assert record.from_status == "shadow"
-    assert graph.owners[("anonymous_id", "d1")] == A
-    target = graph.profiles[A]
+    assert identity_map.owners[("anonymous_id", "d1")] == A
+    target = identity_map.profiles[A]
     assert target.attributes == {"plan": "pro", "city": "Rio"}
     assert (target.first_seen_at, target.last_seen_at, target.event_count) == (
         T0 + timedelta(hours=1),
         T0 + timedelta(hours=6),
         6,
     )
-    assert (graph.profiles[S].status, graph.profiles[S].merged_into) == ("merged", A)
-    assert [(e.path, e.source, e.event_index) for e in graph.lineage] == [("city", "merge", 7)]
+    assert (identity_map.profiles[S].status, identity_map.profiles[S].merged_into) == ("merged", A)
+    assert [(e.path, e.source, e.event_index) for e in identity_map.lineage] == [
+        ("city", "merge", 7)
+    ]
 
 
 def test_collapse_repoints_profiles_merged_into_the_merged_one() -> None:
     older = state(C, "merged", {}, 0, 0, 1)
     older.merged_into = S
-    graph = IdentityGraph(
+    identity_map = IdentityMap(
         owners={},
         profiles={A: state(A, "anchor", {}, 0, 0, 1), S: state(S, "shadow", {}, 0, 0, 1), C: older},
     )
-    record = collapse(graph, S, A, reason="identity_collapse", event_index=None, at=T0)
+    record = collapse(identity_map, S, A, reason="identity_collapse", event_index=None, at=T0)
     assert record.repointed == (C,)
-    assert graph.profiles[C].merged_into == A
-    assert graph.survivor(C) == A
+    assert identity_map.profiles[C].merged_into == A
+    assert identity_map.survivor(C) == A
 
 
 def test_anchor_merged_into_shadow_makes_it_an_anchor() -> None:
-    graph = IdentityGraph(
+    identity_map = IdentityMap(
         owners={},
         profiles={A: state(A, "anchor", {}, 0, 0, 1, email=1), S: state(S, "shadow", {}, 0, 0, 1)},
     )
-    collapse(graph, A, S, reason="manual", event_index=None, at=T0)
-    assert graph.profiles[S].status == "anchor"
-    assert graph.profiles[S].counts == {"email": 1}
+    collapse(identity_map, A, S, reason="manual", event_index=None, at=T0)
+    assert identity_map.profiles[S].status == "anchor"
+    assert identity_map.profiles[S].counts == {"email": 1}
 
 
 @pytest.mark.parametrize("pair", [(A, A), (S, A)])
 def test_invalid_merges_are_refused(pair: tuple[uuid.UUID, uuid.UUID]) -> None:
     merged = state(S, "merged", {}, 0, 0, 1)
     merged.merged_into = A
-    graph = IdentityGraph(owners={}, profiles={A: state(A, "anchor", {}, 0, 0, 1), S: merged})
+    identity_map = IdentityMap(owners={}, profiles={A: state(A, "anchor", {}, 0, 0, 1), S: merged})
     with pytest.raises(MergeConflict):
-        collapse(graph, pair[0], pair[1], reason="manual", event_index=None, at=T0)
+        collapse(identity_map, pair[0], pair[1], reason="manual", event_index=None, at=T0)
 
 
 def test_diff_attributes_lists_changed_leaves() -> None:

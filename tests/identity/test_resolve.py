@@ -1,4 +1,4 @@
-"""Identity resolution rules of DESIGN §3 on the in-memory graph: table-driven, no I/O."""
+"""Identity resolution rules of DESIGN §3 on the identity map: table-driven, no I/O."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from journeyline.identity.graph import IdentityGraph, ProfileState, ProfileStatus
+from journeyline.identity.identity_map import IdentityMap, ProfileState, ProfileStatus
 from journeyline.identity.normalize import Identifier
 from journeyline.identity.resolve import IdentityLimits, Resolution, ResolveRequest, resolve_event
 
@@ -33,11 +33,11 @@ def state(profile_id: uuid.UUID, status: ProfileStatus, **counts: int) -> Profil
     )
 
 
-def graph(owners: dict[tuple[str, str], uuid.UUID], *profiles: ProfileState) -> IdentityGraph:
-    return IdentityGraph(owners=dict(owners), profiles={p.id: p for p in profiles})
+def identity_map(owners: dict[tuple[str, str], uuid.UUID], *profiles: ProfileState) -> IdentityMap:
+    return IdentityMap(owners=dict(owners), profiles={p.id: p for p in profiles})
 
 
-def profile_of(g: IdentityGraph, result: Resolution) -> ProfileState:
+def profile_of(g: IdentityMap, result: Resolution) -> ProfileState:
     assert result.profile_id is not None
     return g.profiles[result.profile_id]
 
@@ -47,7 +47,7 @@ def new_ids() -> itertools.count[int]:
 
 
 def resolve(
-    g: IdentityGraph,
+    g: IdentityMap,
     *identifiers: tuple[str, str],
     profile_id: uuid.UUID | None = None,
     limits: IdentityLimits | None = None,
@@ -64,7 +64,7 @@ def resolve(
 
 
 def test_only_weak_identifiers_create_a_shadow() -> None:
-    g = graph({})
+    g = identity_map({})
     result = resolve(g, ("anonymous_id", "a1"))
     assert result.created
     assert profile_of(g, result).status == "shadow"
@@ -72,7 +72,7 @@ def test_only_weak_identifiers_create_a_shadow() -> None:
 
 
 def test_strong_identifier_without_owner_creates_an_anchor() -> None:
-    g = graph({})
+    g = identity_map({})
     result = resolve(g, ("email", "a@x.io"))
     assert result.created
     assert profile_of(g, result).status == "anchor"
@@ -91,7 +91,7 @@ def test_strong_identifier_without_owner_creates_an_anchor() -> None:
 def test_highest_priority_owner_wins(
     identifiers: list[tuple[str, str]], matched_by: str, confidence: float
 ) -> None:
-    g = graph(
+    g = identity_map(
         {("email", "a@x.io"): A, ("phone", "+14155550100"): A, ("external_id", "u1"): A},
         state(A, "anchor", email=1, phone=1, external_id=1),
     )
@@ -100,7 +100,7 @@ def test_highest_priority_owner_wins(
 
 
 def test_strong_identifier_promotes_the_shadow_of_its_weak_id() -> None:
-    g = graph({("anonymous_id", "a1"): S}, state(S, "shadow"))
+    g = identity_map({("anonymous_id", "a1"): S}, state(S, "shadow"))
     result = resolve(g, ("email", "p@x.io"), ("anonymous_id", "a1"))
     assert result.profile_id == S
     assert not result.created
@@ -109,7 +109,7 @@ def test_strong_identifier_promotes_the_shadow_of_its_weak_id() -> None:
 
 
 def test_lower_priority_identifier_of_another_anchor_is_a_conflict_not_a_merge() -> None:
-    g = graph(
+    g = identity_map(
         {("email", "a@x.io"): A, ("external_id", "u2"): B},
         state(A, "anchor", email=1),
         state(B, "anchor", external_id=1),
@@ -124,7 +124,7 @@ def test_lower_priority_identifier_of_another_anchor_is_a_conflict_not_a_merge()
 
 
 def test_weak_identifier_of_a_shadow_collapses_it_into_the_target() -> None:
-    g = graph(
+    g = identity_map(
         {("email", "a@x.io"): A, ("anonymous_id", "a1"): S},
         state(A, "anchor", email=1),
         state(S, "shadow"),
@@ -138,7 +138,7 @@ def test_weak_identifier_of_a_shadow_collapses_it_into_the_target() -> None:
 
 
 def test_weak_identifier_of_another_anchor_is_left_alone() -> None:
-    g = graph(
+    g = identity_map(
         {("email", "a@x.io"): A, ("anonymous_id", "shared"): B},
         state(A, "anchor", email=1),
         state(B, "anchor", email=1),
@@ -150,7 +150,7 @@ def test_weak_identifier_of_another_anchor_is_left_alone() -> None:
 
 
 def test_two_shadows_met_by_one_anonymous_event_collapse() -> None:
-    g = graph(
+    g = identity_map(
         {("anonymous_id", "a1"): S, ("session_id", "s1"): S2},
         state(S, "shadow"),
         state(S2, "shadow"),
@@ -161,7 +161,7 @@ def test_two_shadows_met_by_one_anonymous_event_collapse() -> None:
 
 
 def test_identifier_over_the_limit_is_refused() -> None:
-    g = graph(
+    g = identity_map(
         {("email", "a@x.io"): A, ("external_id", "u1"): A},
         state(A, "anchor", email=1, external_id=1),
     )
@@ -172,7 +172,7 @@ def test_identifier_over_the_limit_is_refused() -> None:
 
 @pytest.mark.parametrize("value", ["stripe:cus_2", "shopify:820982911946154508", "hotmart:X1"])
 def test_provider_customer_ids_are_not_held_to_the_external_id_limit(value: str) -> None:
-    g = graph(
+    g = identity_map(
         {("email", "a@x.io"): A, ("external_id", "u1"): A, ("external_id", "stripe:cus_1"): A},
         state(A, "anchor", email=1, external_id=1),
     )
@@ -183,7 +183,7 @@ def test_provider_customer_ids_are_not_held_to_the_external_id_limit(value: str)
 
 
 def test_a_colon_alone_does_not_make_a_provider_namespace() -> None:
-    g = graph(
+    g = identity_map(
         {("email", "a@x.io"): A, ("external_id", "u1"): A},
         state(A, "anchor", email=1, external_id=1),
     )
@@ -192,7 +192,7 @@ def test_a_colon_alone_does_not_make_a_provider_namespace() -> None:
 
 
 def test_limits_are_configurable() -> None:
-    g = graph({("email", "a@x.io"): A}, state(A, "anchor", email=1))
+    g = identity_map({("email", "a@x.io"): A}, state(A, "anchor", email=1))
     result = resolve(g, ("email", "a@x.io"), ("email", "b@x.io"), limits=IdentityLimits(email=1))
     assert [c.reason for c in result.conflicts] == ["limit_exceeded"]
 
@@ -200,25 +200,25 @@ def test_limits_are_configurable() -> None:
 def test_explicit_profile_id_wins_and_follows_merges() -> None:
     merged = state(S, "merged")
     merged.merged_into = A
-    g = graph({}, state(A, "anchor"), merged)
+    g = identity_map({}, state(A, "anchor"), merged)
     result = resolve(g, ("email", "new@x.io"), profile_id=S)
     assert (result.profile_id, result.matched_by) == (A, "customer_id")
     assert g.owners[("email", "new@x.io")] == A
 
 
 def test_unknown_explicit_profile_id_is_an_error_not_a_new_profile() -> None:
-    g = graph({})
+    g = identity_map({})
     result = resolve(g, ("email", "x@x.io"), profile_id=uuid.uuid4())
     assert result.error == "profile_not_found"
     assert g.profiles == {}
 
 
 def test_no_identifiers_is_an_error() -> None:
-    assert resolve(graph({})).error == "no_identifiers"
+    assert resolve(identity_map({})).error == "no_identifiers"
 
 
 def test_owner_that_was_merged_answers_with_the_survivor() -> None:
     merged = state(S, "merged")
     merged.merged_into = A
-    g = graph({("anonymous_id", "old"): S}, state(A, "anchor"), merged)
+    g = identity_map({("anonymous_id", "old"): S}, state(A, "anchor"), merged)
     assert resolve(g, ("anonymous_id", "old")).profile_id == A

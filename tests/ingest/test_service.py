@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from journeyline.errors import NoIdentifiers, ProfileNotFound
-from journeyline.identity.graph import ConflictRecord
+from journeyline.identity.identity_map import ConflictRecord
 from journeyline.identity.normalize import Rejection
 from journeyline.ingest.outcome import ERASED_IDENTIFIER, EventOutcome, EventWarning
 from journeyline.ingest.service import record_metrics

@@ -29,7 +29,7 @@ from journeyline.errors import (
     Unstorable,
     UnsupportedEncoding,
 )
-from journeyline.identity.graph import ConflictRecord
+from journeyline.identity.identity_map import ConflictRecord
 from journeyline.identity.normalize import Rejection
 from journeyline.ingest import wire
 from journeyline.ingest.outcome import ERASED_IDENTIFIER, EventWarning

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from journeyline.demo.signing import stripe_signature
 from tests.conftest import TenantKeys
 from tests.webhooks.mutation import fixture_document
-from tests.webhooks.signing import stripe_signature
 
 PAGES = ["/app/overview", "/app/profiles", "/app/intelligence", "/app/pipeline", "/app/webhooks"]
 FRAGMENTS = ["/app/overview/counts", "/app/pipeline/board", "/app/intelligence/stats"]

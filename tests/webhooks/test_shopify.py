@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journeyline.demo.signing import shopify_hmac
 from journeyline.errors import InvalidPayload
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.taxonomy import validate_payload
@@ -30,7 +31,7 @@ from tests.webhooks.mutation import (
     replaced,
 )
 from tests.webhooks.mutation import edited as edited_fixture
-from tests.webhooks.signing import fixture, shopify_hmac
+from tests.webhooks.signing import fixture
 
 APP_SECRET = "shpss_app_client_secret"
 ADMIN_SECRET = "store-admin-webhook-key"

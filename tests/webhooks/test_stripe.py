@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journeyline.demo.signing import stripe_signature
 from journeyline.errors import InvalidPayload
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.taxonomy import validate_payload
@@ -27,7 +28,7 @@ from tests.webhooks.mutation import (
     read,
 )
 from tests.webhooks.mutation import edited as edited_fixture
-from tests.webhooks.signing import fixture, stripe_signature
+from tests.webhooks.signing import fixture
 
 SECRET = "whsec_journeyline_test_secret"
 load = partial(fixture_document, "stripe")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
 from journeyline.api.deps import SecretDep, StateDep, charge_batch_events
-from journeyline.api.ingest_common import unwrap
+from journeyline.api.ingest_bodies import unwrap
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.api.responses import OrjsonResponse

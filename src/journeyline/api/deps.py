@@ -161,7 +161,7 @@ async def session_context(state: AppState, token: str | None) -> TenantContext |
 
 
 async def any_key(request: Request, state: StateDep) -> TenantContext:
-    """A public or a secret key: client-side writes."""
+    """Any key of the tenant, public or secret (the ingest routes a browser or a server may call)."""
     return await authenticate(state, presented_key(request), client_address(request))
 
 
@@ -234,7 +234,7 @@ async def admin_token(request: Request, state: StateDep) -> None:
         raise Unauthorized("the admin token is missing or wrong")
 
 
-WriterDep = Annotated[TenantContext, Depends(any_key)]
+AnyKeyDep = Annotated[TenantContext, Depends(any_key)]
 SecretDep = Annotated[TenantContext, Depends(secret_key)]
 AdminDep = Annotated[None, Depends(admin_token)]
 TrackMateSecretDep = Annotated[TenantContext, Depends(trackmate_secret_key)]

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
-from journeyline.api.deps import StateDep, WriterDep
-from journeyline.api.ingest_common import adapt_items, unwrap
+from journeyline.api.deps import AnyKeyDep, StateDep
+from journeyline.api.ingest_bodies import adapt_items, unwrap
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, KEYED, errors
 from journeyline.api.responses import OrjsonResponse
@@ -82,7 +82,7 @@ def _result(tenant_id: uuid.UUID, outcome: EventOutcome) -> dict[str, Any]:
     },
     summary="Ingest MarketingEvents",
 )
-async def post_events(request: Request, context: WriterDep, state: StateDep) -> OrjsonResponse:
+async def post_events(request: Request, context: AnyKeyDep, state: StateDep) -> OrjsonResponse:
     """One MarketingEvent, or `{"events": [...]}` (at most 500); failures stay in their slot."""
     limits = state.settings.limits
     body = await read_json(request, limits.max_request_bytes)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
-from journeyline.api.deps import StateDep, WriterDep
-from journeyline.api.ingest_common import adapt_items, unwrap
+from journeyline.api.deps import AnyKeyDep, StateDep
+from journeyline.api.ingest_bodies import adapt_items, unwrap
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, KEYED
 from journeyline.api.responses import OrjsonResponse
@@ -65,7 +65,7 @@ DOC = {
 }
 
 
-async def ingest(request: Request, context: WriterDep, state: StateDep) -> OrjsonResponse:
+async def ingest(request: Request, context: AnyKeyDep, state: StateDep) -> OrjsonResponse:
     """One Keystone event, or `{"batch": [event, ...]}` (at most 100)."""
     limits = state.settings.limits
     body = await read_json(request, limits.max_request_bytes)

@@ -18,9 +18,10 @@ from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
 from journeyline.graph import service as graph_service
 from journeyline.identity import reads
+from journeyline.identity.identity_merges import Unmerge
 from journeyline.identity.normalize import Identifier, normalize_identifier
 from journeyline.identity.reads import ProfileView
-from journeyline.ingest import curation
+from journeyline.ingest import operator_merges
 from journeyline.ingest.dialects.fields import parse_model
 from journeyline.store.db import Session
 from journeyline.store.models import Event
@@ -253,7 +254,7 @@ async def merge_profile(
     body = parse_model(ProfileRef, await read_json(request, 16 * 1024))
 
     async def merge(session: Session) -> ProfileOut:
-        view = await curation.merge_profiles(
+        view = await operator_merges.merge_profiles(
             session, context.tenant_id, profile_id, body.profile_id, datetime.now(UTC)
         )
         return (await profiles_out(session, context.tenant_id, [view]))[0]
@@ -273,8 +274,8 @@ async def unmerge_profile(
     """Reverse the merge of `profile_id` (body) into this profile."""
     body = parse_model(ProfileRef, await read_json(request, 16 * 1024))
     restored = await state.database.run(
-        lambda session: curation.unmerge_profile(
-            session, context.tenant_id, profile_id, body.profile_id, datetime.now(UTC)
+        lambda session: operator_merges.unmerge_profile(
+            session, Unmerge(context.tenant_id, profile_id, body.profile_id, datetime.now(UTC))
         )
     )
     return Unmerged(restored_profile_id=restored)

@@ -9,7 +9,7 @@ import typer
 
 from journeyline.cli.tenants import operating_on
 from journeyline.config import get_settings
-from journeyline.ingest.abandonment import SweepSummary, sweep_abandoned
+from journeyline.orders.abandonment import SweepSummary, sweep_abandoned
 from journeyline.store.db import Database
 
 

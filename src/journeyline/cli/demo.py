@@ -12,10 +12,10 @@ import typer
 from journeyline.cli.db import ready_database
 from journeyline.cli.tenants import print_keys
 from journeyline.config import Settings, get_settings
+from journeyline.demo import service as demo
+from journeyline.demo.service import DemoReport
 from journeyline.store.db import Database
 from journeyline.tenancy.service import CreatedTenant
-from journeyline.webhooks.demo import service as demo
-from journeyline.webhooks.demo.service import DemoReport
 
 
 async def run_demo(

@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from journeyline.crm.board import Board, deal_board
 from journeyline.crm.companies import Company, company_id, upsert_company
 from journeyline.crm.deals import Deal, DealFact, apply_deal_facts, deal_id, deal_keys
 from journeyline.crm.persons import ProfileFacts, commerce_state, person_from
-from journeyline.crm.pipeline import Board, pipeline_board
 from journeyline.store.db import Session
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.crm import (
@@ -243,7 +243,7 @@ async def deals(session: Session, tenant_id: uuid.UUID, limit: int) -> list[CrmD
 
 async def board(session: Session, tenant_id: uuid.UUID, limit: int) -> Board:
     rows = await CrmRepository(session, tenant_id).deals(limit)
-    return pipeline_board(deal_of(row) for row in rows)
+    return deal_board(deal_of(row) for row in rows)
 
 
 async def move_merged(

@@ -1,4 +1,4 @@
-"""Profile collapse (DESIGN §3): one profile merged into another, in the in-memory graph (pure)."""
+"""Profile collapse (DESIGN §3): one profile merged into another, in the chunk's identity map (pure)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 from journeyline.errors import MergeConflict
 from journeyline.identity.attributes import merge_attributes, merge_profiles_attributes, same_json
-from journeyline.identity.graph import IdentityGraph, LineageEntry, MergeRecord
+from journeyline.identity.identity_map import IdentityMap, LineageEntry, MergeRecord
 
 
 def collapse(
-    graph: IdentityGraph,
+    identity_map: IdentityMap,
     from_id: uuid.UUID,
     into_id: uuid.UUID,
     *,
@@ -24,12 +24,12 @@ def collapse(
     """Merge `from_id` into `into_id`: identifiers, counts, attributes, first/last seen."""
     if from_id == into_id:
         raise MergeConflict("a profile cannot be merged into itself")
-    source = graph.profiles[from_id]
-    target = graph.profiles[into_id]
+    source = identity_map.profiles[from_id]
+    target = identity_map.profiles[into_id]
     if source.status == "merged" or target.status == "merged":
         raise MergeConflict("only surviving profiles can be merged")
 
-    moved = graph.move_all(from_id, into_id)
+    moved = identity_map.move_all(from_id, into_id)
     for kind, count in source.counts.items():
         target.counts[kind] = target.counts.get(kind, 0) + count
     source.counts = {}
@@ -39,7 +39,7 @@ def collapse(
     )
     target.attributes = result.attributes
     target.times = result.times
-    graph.lineage.extend(
+    identity_map.lineage.extend(
         LineageEntry(
             into_id, change.path, change.old_value, change.new_value, event_index, "merge", at
         )
@@ -64,7 +64,7 @@ def collapse(
     source.merged_into = into_id
     source.is_dirty = True
     repointed = []
-    for state in graph.profiles.values():
+    for state in identity_map.profiles.values():
         if state.merged_into == from_id:
             state.merged_into = into_id
             state.is_dirty = True
@@ -80,7 +80,7 @@ def collapse(
         identities=moved,
         repointed=tuple(repointed),
     )
-    graph.merges.append(record)
+    identity_map.merges.append(record)
     return record
 
 

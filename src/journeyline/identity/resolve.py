@@ -1,4 +1,4 @@
-"""Identity resolution for one event against the chunk's in-memory graph (DESIGN §3, pure)."""
+"""Identity resolution for one event against the chunk's identity map (DESIGN §3, pure)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from journeyline.identity.graph import ConflictRecord, IdentityGraph
+from journeyline.identity.identity_map import ConflictRecord, IdentityMap
 from journeyline.identity.merge import collapse
 from journeyline.identity.normalize import (
     CONFIDENCE,
@@ -59,7 +59,7 @@ def _ordered(identifiers: Sequence[Identifier], kinds: Sequence[str]) -> list[Id
 
 
 def resolve_event(
-    graph: IdentityGraph,
+    identity_map: IdentityMap,
     request: ResolveRequest,
     *,
     event_index: int,
@@ -74,14 +74,14 @@ def resolve_event(
     target: uuid.UUID | None = None
 
     if request.profile_id is not None:
-        if request.profile_id not in graph.profiles:
+        if request.profile_id not in identity_map.profiles:
             resolution.error = "profile_not_found"
             return resolution
-        target = graph.survivor(request.profile_id)
+        target = identity_map.survivor(request.profile_id)
         resolution.matched_by, resolution.confidence = "customer_id", 1.0
     else:
         for ident in strong:
-            owner = graph.owner((ident.kind, ident.value))
+            owner = identity_map.owner((ident.kind, ident.value))
             if owner is not None:
                 target = owner
                 resolution.matched_by = ident.kind
@@ -89,17 +89,17 @@ def resolve_event(
                 break
 
     if target is None:
-        weak_owner = _first_weak_owner(graph, weak)
+        weak_owner = _first_weak_owner(identity_map, weak)
         if strong:
-            if weak_owner is not None and graph.profiles[weak_owner].status == "shadow":
+            if weak_owner is not None and identity_map.profiles[weak_owner].status == "shadow":
                 # Shadow promotion: the anonymous history becomes the anchor's.
                 target = weak_owner
-                graph.profiles[target].status = "anchor"
-                graph.profiles[target].is_dirty = True
+                identity_map.profiles[target].status = "anchor"
+                identity_map.profiles[target].is_dirty = True
                 resolution.matched_by = "anonymous_id"
             else:
                 target = new_id()
-                graph.add_profile(target, "anchor", at)
+                identity_map.add_profile(target, "anchor", at)
                 resolution.created = True
         elif weak:
             if weak_owner is not None:
@@ -107,7 +107,7 @@ def resolve_event(
                 resolution.matched_by = "anonymous_id"
             else:
                 target = new_id()
-                graph.add_profile(target, "shadow", at)
+                identity_map.add_profile(target, "shadow", at)
                 resolution.created = True
         elif request.allow_no_identity:
             return resolution
@@ -116,31 +116,31 @@ def resolve_event(
             return resolution
 
     resolution.profile_id = target
-    _attach_strong(graph, strong, target, resolution, event_index, limits)
-    _attach_weak(graph, weak, target, resolution, event_index, at)
+    _attach_strong(identity_map, strong, target, resolution, event_index, limits)
+    _attach_weak(identity_map, weak, target, resolution, event_index, at)
     return resolution
 
 
-def _first_weak_owner(graph: IdentityGraph, weak: Sequence[Identifier]) -> uuid.UUID | None:
+def _first_weak_owner(identity_map: IdentityMap, weak: Sequence[Identifier]) -> uuid.UUID | None:
     for ident in weak:
-        owner = graph.owner((ident.kind, ident.value))
+        owner = identity_map.owner((ident.kind, ident.value))
         if owner is not None:
             return owner
     return None
 
 
 def _attach_strong(
-    graph: IdentityGraph,
+    identity_map: IdentityMap,
     strong: Sequence[Identifier],
     target: uuid.UUID,
     resolution: Resolution,
     event_index: int,
     limits: IdentityLimits,
 ) -> None:
-    state = graph.profiles[target]
+    state = identity_map.profiles[target]
     for ident in strong:
         key = (ident.kind, ident.value)
-        owner = graph.owner(key)
+        owner = identity_map.owner(key)
         if owner == target:
             continue
         if owner is not None:
@@ -155,17 +155,17 @@ def _attach_strong(
                 ident.kind, ident.value, "limit_exceeded", None, target, event_index
             )
         else:
-            graph.assign(key, target, is_strong=True)
+            identity_map.assign(key, target, is_strong=True)
             if state.status == "shadow":
                 state.status = "anchor"
                 state.is_dirty = True
             continue
-        graph.conflicts.append(conflict)
+        identity_map.conflicts.append(conflict)
         resolution.conflicts.append(conflict)
 
 
 def _attach_weak(
-    graph: IdentityGraph,
+    identity_map: IdentityMap,
     weak: Sequence[Identifier],
     target: uuid.UUID,
     resolution: Resolution,
@@ -174,12 +174,17 @@ def _attach_weak(
 ) -> None:
     for ident in weak:
         key = (ident.kind, ident.value)
-        owner = graph.owner(key)
+        owner = identity_map.owner(key)
         if owner is None:
-            graph.assign(key, target, is_strong=False)
-        elif owner != target and graph.profiles[owner].status == "shadow":
+            identity_map.assign(key, target, is_strong=False)
+        elif owner != target and identity_map.profiles[owner].status == "shadow":
             collapse(
-                graph, owner, target, reason="identity_collapse", event_index=event_index, at=at
+                identity_map,
+                owner,
+                target,
+                reason="identity_collapse",
+                event_index=event_index,
+                at=at,
             )
             resolution.merged_profile_ids.append(owner)
         # A weak identifier of another anchor is a shared device: left where it is.

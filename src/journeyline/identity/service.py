@@ -1,4 +1,4 @@
-"""Loading a chunk's identity graph in a few queries, and persisting what resolution changed."""
+"""Loading a chunk's identity map in a few queries, and persisting what resolution changed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from journeyline.identity.graph import IdentityGraph, IdentityKey, ProfileState
+from journeyline.identity.identity_map import IdentityKey, IdentityMap, ProfileState
 from journeyline.identity.normalize import PROVIDER_NAMESPACES
 from journeyline.ids import uuid7
 from journeyline.store.db import Session, advisory_keys
@@ -36,12 +36,12 @@ async def lock_identifiers(
     await ProfileRepository(session, tenant_id).lock_keys(advisory_keys(tenant_id, names))
 
 
-async def load_graph(
+async def load_identity_map(
     session: Session,
     tenant_id: uuid.UUID,
     keys: Iterable[IdentityKey],
     profile_ids: Iterable[uuid.UUID] = (),
-) -> IdentityGraph:
+) -> IdentityMap:
     """The owners of `keys` and every profile they (or `profile_ids`) lead to, with survivors."""
     repo = ProfileRepository(session, tenant_id)
     owners = await repo.owners_of(keys)
@@ -58,7 +58,7 @@ async def load_graph(
     counts = await repo.strong_counts(list(profiles), exempt_namespaces=PROVIDER_NAMESPACES)
     for profile_id, per_kind in counts.items():
         profiles[profile_id].counts = dict(per_kind)
-    return IdentityGraph(owners=owners, profiles=profiles)
+    return IdentityMap(owners=owners, profiles=profiles)
 
 
 def _profile_row(state: ProfileState, now: datetime) -> dict[str, object]:
@@ -75,10 +75,10 @@ def _profile_row(state: ProfileState, now: datetime) -> dict[str, object]:
     }
 
 
-async def persist_graph(
+async def persist_identity_map(
     session: Session,
     tenant_id: uuid.UUID,
-    graph: IdentityGraph,
+    identity_map: IdentityMap,
     *,
     event_ids: Sequence[uuid.UUID | None],
     now: datetime,
@@ -88,21 +88,21 @@ async def persist_graph(
     repo = ProfileRepository(session, tenant_id)
     new_rows = [
         {**_profile_row(state, now), "created_at": now}
-        for state in graph.profiles.values()
+        for state in identity_map.profiles.values()
         if state.is_new
     ]
     await repo.insert_profiles(new_rows)
 
-    await _persist_merges(repo, graph, event_ids)
+    await _persist_merges(repo, identity_map, event_ids)
 
-    inserts, moves = graph.identity_changes()
+    inserts, moves = identity_map.identity_changes()
     await repo.insert_identities(inserts, now)
     await repo.move_identities(moves)
 
     await repo.update_profiles(
         [
             _profile_row(state, now)
-            for state in graph.profiles.values()
+            for state in identity_map.profiles.values()
             if state.is_dirty and not state.is_new
         ]
     )
@@ -118,7 +118,7 @@ async def persist_graph(
                 "source": entry.source,
                 "changed_at": entry.at,
             }
-            for entry in graph.lineage
+            for entry in identity_map.lineage
         ]
     )
     await repo.add_conflicts(
@@ -135,24 +135,26 @@ async def persist_graph(
                 else None,
                 "created_at": now,
             }
-            for conflict in graph.conflicts
+            for conflict in identity_map.conflicts
         ]
     )
 
 
 async def _persist_merges(
-    repo: ProfileRepository, graph: IdentityGraph, event_ids: Sequence[uuid.UUID | None]
+    repo: ProfileRepository, identity_map: IdentityMap, event_ids: Sequence[uuid.UUID | None]
 ) -> None:
     """The chunk's merges, in order, in a fixed number of statements. Each journal records
     what the merged profile held in storage at its merge (including what earlier merges of the
     chunk moved onto it) plus what this chunk gave it, so that unmerge can hand it all back."""
-    if not graph.merges:
+    if not identity_map.merges:
         return
-    involved = {m.from_profile_id for m in graph.merges} | {m.into_profile_id for m in graph.merges}
+    involved = {m.from_profile_id for m in identity_map.merges} | {
+        m.into_profile_id for m in identity_map.merges
+    }
     stored_keys = await repo.identities_by_profile(involved)
     children = await repo.children_by_parent(involved)
     rows: list[dict[str, object]] = []
-    for merge in graph.merges:
+    for merge in identity_map.merges:
         held = stored_keys.pop(merge.from_profile_id, set())
         identities = sorted(held | set(merge.identities))
         stored_keys.setdefault(merge.into_profile_id, set()).update(held)
@@ -174,7 +176,7 @@ async def _persist_merges(
                 },
             }
         )
-    pairs = [(m.from_profile_id, m.into_profile_id) for m in graph.merges]
+    pairs = [(m.from_profile_id, m.into_profile_id) for m in identity_map.merges]
     await repo.reassign_identities_in_order(pairs)
     await repo.repoint_merged_in_order(pairs)
     await repo.add_merges(rows)

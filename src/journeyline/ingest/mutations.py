@@ -18,7 +18,7 @@ from journeyline.graph.plan import (
     stage_node_id,
     touchpoint_node_id,
 )
-from journeyline.identity.graph import IdentityGraph
+from journeyline.identity.identity_map import IdentityMap
 from journeyline.orders.lifecycle import OrderState
 from journeyline.realtime.messages import message
 
@@ -34,7 +34,7 @@ def _id(value: uuid.UUID | None) -> str | None:
 
 
 def event_messages(
-    tenant_id: uuid.UUID, rows: Iterable[Mapping[str, Any]], graph: IdentityGraph
+    tenant_id: uuid.UUID, rows: Iterable[Mapping[str, Any]], identity_map: IdentityMap
 ) -> list[Message]:
     """`event.ingested` per stored event row, with the profile it belongs to now and its
     touchpoint (the event of a customer is one)."""
@@ -44,7 +44,9 @@ def event_messages(
             "event.ingested",
             {
                 "event_id": str(row["id"]),
-                "profile_id": _id(graph.survivor(row["profile_id"]) if row["profile_id"] else None),
+                "profile_id": _id(
+                    identity_map.survivor(row["profile_id"]) if row["profile_id"] else None
+                ),
                 "event_type": row["event_type"],
                 "event_name": row["event_name"],
                 "source": row["source"],
@@ -60,11 +62,11 @@ def event_messages(
 
 
 def identity_messages(
-    tenant_id: uuid.UUID, graph: IdentityGraph, event_ids: Sequence[uuid.UUID | None]
+    tenant_id: uuid.UUID, identity_map: IdentityMap, event_ids: Sequence[uuid.UUID | None]
 ) -> list[Message]:
     """Profiles created (and still standing), merged, updated; identity conflicts."""
     messages: list[Message] = []
-    for state in graph.profiles.values():
+    for state in identity_map.profiles.values():
         if not state.is_dirty or state.merged_into is not None:
             continue
         messages.append(
@@ -80,19 +82,19 @@ def identity_messages(
                 },
             )
         )
-    for merge in graph.merges:
+    for merge in identity_map.merges:
         messages.append(
             message(
                 tenant_id,
                 "profile.merged",
                 {
                     "from_profile_id": str(merge.from_profile_id),
-                    "into_profile_id": str(graph.survivor(merge.into_profile_id)),
+                    "into_profile_id": str(identity_map.survivor(merge.into_profile_id)),
                     "reason": merge.reason,
                 },
             )
         )
-    for conflict in graph.conflicts:
+    for conflict in identity_map.conflicts:
         index = conflict.event_index
         event_id = event_ids[index] if index is not None and index < len(event_ids) else None
         messages.append(

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from journeyline.errors import JourneylineError
-from journeyline.identity.graph import ConflictRecord
+from journeyline.identity.identity_map import ConflictRecord
 from journeyline.identity.normalize import Rejection
 
 

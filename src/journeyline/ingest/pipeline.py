@@ -16,7 +16,7 @@ from journeyline.errors import JourneylineError, NoIdentifiers, ProfileNotFound
 from journeyline.graph.build import Marketing, event_marketing
 from journeyline.identity import service as identity_service
 from journeyline.identity.attributes import merge_attributes
-from journeyline.identity.graph import ConflictRecord, IdentityGraph, LineageEntry
+from journeyline.identity.identity_map import ConflictRecord, IdentityMap, LineageEntry
 from journeyline.identity.normalize import (
     STRONG_KINDS,
     Identifier,
@@ -155,7 +155,7 @@ async def process(
             seen[key] = index
             live.append(index)
 
-    # 2. Resolve identity against one in-memory graph loaded for the whole chunk.
+    # 2. Resolve identity against one identity map loaded for the whole chunk.
     identity_keys = {key for index in live for key in prepared[index].lookup_keys}
     explicit = {p.event.profile_id for p in prepared if p.event.profile_id is not None}
     explicit |= {ref.profile_id for ref in stored.values() if ref.profile_id is not None}
@@ -171,14 +171,18 @@ async def process(
             outcomes[index].warnings.append(ERASED_IDENTIFIER)
         live = [index for index in live if index not in dropped]
         identity_keys = {key for index in live for key in prepared[index].lookup_keys}
-    graph = await identity_service.load_graph(session, tenant_id, identity_keys, explicit)
+    identity_map = await identity_service.load_identity_map(
+        session, tenant_id, identity_keys, explicit
+    )
     event_ids: list[uuid.UUID | None] = [None] * len(prepared)
     stored_rows: list[dict[str, Any]] = []
     for index in live:
         item = prepared[index]
         event_id = uuid7()
         event_ids[index] = event_id
-        _resolve_and_project(graph, context, item, index, outcomes[index], now, event_id)
+        _resolve_and_update_profile(
+            identity_map, context, item, index, outcomes[index], now, event_id
+        )
         if outcomes[index].error is None:
             stored_rows.append(_event_row(item, event_id, outcomes[index].profile_id, now))
     for index, outcome in enumerate(outcomes):
@@ -195,12 +199,14 @@ async def process(
             outcome.event_id, outcome.profile_id = first.event_id, first.profile_id
             outcome.anchored = first.anchored
         elif outcome.duplicate and outcome.profile_id is not None:
-            outcome.profile_id = graph.survivor(outcome.profile_id)
-            survivor = graph.profiles.get(outcome.profile_id)
+            outcome.profile_id = identity_map.survivor(outcome.profile_id)
+            survivor = identity_map.profiles.get(outcome.profile_id)
             outcome.anchored = survivor is not None and survivor.status == "anchor"
 
     # 3. Append to the log and 4. persist the projection plans.
-    await identity_service.persist_graph(session, tenant_id, graph, event_ids=event_ids, now=now)
+    await identity_service.persist_identity_map(
+        session, tenant_id, identity_map, event_ids=event_ids, now=now
+    )
     await events_repo.append(stored_rows)
     # A redelivered event (a duplicate of a stored one) refreshes its touchpoint.
     redelivered = [
@@ -211,7 +217,7 @@ async def process(
     projected = await projections.project(
         session,
         tenant_id,
-        graph,
+        identity_map,
         [Resolved(prepared[i].event, outcomes[i], prepared[i].marketing) for i in live],
         now,
         redelivered=redelivered,
@@ -219,8 +225,8 @@ async def process(
     # 5. Publish, after the commit (store/db.py drops these on a rollback). Beyond the cap a
     # client is told to resync, so rows past it are not turned into messages.
     messages = [
-        *mutations.event_messages(tenant_id, stored_rows[: MAX_PER_COMMIT + 1], graph),
-        *mutations.identity_messages(tenant_id, graph, event_ids),
+        *mutations.event_messages(tenant_id, stored_rows[: MAX_PER_COMMIT + 1], identity_map),
+        *mutations.identity_messages(tenant_id, identity_map, event_ids),
         *projected,
     ]
     leave_for_commit(session, capped(tenant_id, messages))
@@ -228,7 +234,7 @@ async def process(
 
 
 def _with_previous(
-    graph: IdentityGraph, item: _Prepared
+    identity_map: IdentityMap, item: _Prepared
 ) -> tuple[list[Identifier], uuid.UUID | None]:
     """An alias joins its previous id to the user under DESIGN §3: an id another anchor holds
     as its external id is that anchor's (a recorded conflict, never a merge: returns its owner);
@@ -237,20 +243,20 @@ def _with_previous(
     if item.previous is None:
         return item.identifiers, None
     as_external, as_anonymous = item.previous
-    owner = graph.owner((as_external.kind, as_external.value))
-    users = {graph.owner((i.kind, i.value)) for i in item.identifiers if i.kind in STRONG_KINDS} - {
-        None
-    }
+    owner = identity_map.owner((as_external.kind, as_external.value))
+    users = {
+        identity_map.owner((i.kind, i.value)) for i in item.identifiers if i.kind in STRONG_KINDS
+    } - {None}
     if owner is not None and owner in users:
         return item.identifiers, None  # the user's own id: nothing to join
-    state = graph.profiles.get(owner) if owner is not None else None
+    state = identity_map.profiles.get(owner) if owner is not None else None
     if owner is not None and state is not None and state.status == "anchor":
         return item.identifiers, owner
     return [*item.identifiers, as_anonymous], None
 
 
-def _resolve_and_project(
-    graph: IdentityGraph,
+def _resolve_and_update_profile(
+    identity_map: IdentityMap,
     context: TenantContext,
     item: _Prepared,
     index: int,
@@ -259,11 +265,14 @@ def _resolve_and_project(
     event_id: uuid.UUID,
     new_id: Callable[[], uuid.UUID] = uuid7,
 ) -> None:
+    """Resolve whose event this is in the identity map, fill its outcome and record its
+    conflicts, then update that profile's state (seen, traits and their lineage). It projects
+    nothing: the projections run once per chunk, after the log is appended."""
     event = item.event
     at = event.occurred_at or now
-    identifiers, claimed_by = _with_previous(graph, item)
+    identifiers, claimed_by = _with_previous(identity_map, item)
     resolution = resolve_event(
-        graph,
+        identity_map,
         ResolveRequest(identifiers, event.profile_id, event.allow_no_identity),
         event_index=index,
         at=at,
@@ -289,10 +298,10 @@ def _resolve_and_project(
             resolution.profile_id,
             index,
         )
-        graph.conflicts.append(refused)
+        identity_map.conflicts.append(refused)
         outcome.warnings.append(refused)
     for rejection in item.rejections:
-        graph.conflicts.append(
+        identity_map.conflicts.append(
             ConflictRecord(
                 rejection.kind,
                 rejection.value[:255],
@@ -304,14 +313,14 @@ def _resolve_and_project(
         )
     if resolution.profile_id is None:
         return
-    state = graph.profiles[resolution.profile_id]
+    state = identity_map.profiles[resolution.profile_id]
     outcome.anchored = state.status == "anchor"
     state.see(at)
     if event.traits:
         result = merge_attributes(state.attributes, state.times, event.traits, at)
         if result.changes:
             state.attributes, state.times = result.attributes, result.times
-            graph.lineage.extend(
+            identity_map.lineage.extend(
                 LineageEntry(state.id, c.path, c.old_value, c.new_value, index, event.source, at)
                 for c in result.changes
             )
@@ -389,7 +398,9 @@ async def replay(
     keys = {key for item in prepared for key in item.lookup_keys}
     explicit = {item.event.profile_id for item in items if item.event.profile_id is not None}
     await identity_service.lock_identifiers(session, context.tenant_id, keys)
-    graph = await identity_service.load_graph(session, context.tenant_id, keys, explicit)
+    identity_map = await identity_service.load_identity_map(
+        session, context.tenant_id, keys, explicit
+    )
     resolved: list[tuple[_Prepared, EventOutcome]] = []
     for index, (item, logged) in enumerate(zip(prepared, items, strict=True)):
 
@@ -400,17 +411,17 @@ async def replay(
             return uuid7()
 
         outcome = EventOutcome()
-        _resolve_and_project(
-            graph, context, item, index, outcome, now, logged.event_id, new_id=new_id
+        _resolve_and_update_profile(
+            identity_map, context, item, index, outcome, now, logged.event_id, new_id=new_id
         )
         resolved.append((item, outcome))
-    await identity_service.persist_graph(
-        session, context.tenant_id, graph, event_ids=[i.event_id for i in items], now=now
+    await identity_service.persist_identity_map(
+        session, context.tenant_id, identity_map, event_ids=[i.event_id for i in items], now=now
     )
     await projections.project(
         session,
         context.tenant_id,
-        graph,
+        identity_map,
         [Resolved(item.event, outcome, item.marketing) for item, outcome in resolved],
         now,
     )

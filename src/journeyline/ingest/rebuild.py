@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from journeyline.errors import JourneylineError
-from journeyline.ingest import curation, projections
+from journeyline.identity.identity_merges import Unmerge
+from journeyline.ingest import operator_merges, projections
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.pipeline import Replayed, replay
 from journeyline.realtime.messages import resync
@@ -102,17 +103,13 @@ async def _apply(
 ) -> None:
     try:
         if action.kind == "merge":
-            await curation.merge_profiles(
+            await operator_merges.merge_profiles(
                 session, context.tenant_id, action.into_id, action.from_id, action.at
             )
         else:
-            await curation.unmerge_profile(
+            await operator_merges.unmerge_profile(
                 session,
-                context.tenant_id,
-                action.into_id,
-                action.from_id,
-                action.at,
-                log_through=log_through,
+                Unmerge(context.tenant_id, action.into_id, action.from_id, action.at, log_through),
             )
         summary.actions += 1
     except JourneylineError as exc:

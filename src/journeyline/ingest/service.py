@@ -10,7 +10,7 @@ from typing import Literal
 
 from journeyline import metrics
 from journeyline.errors import JourneylineError
-from journeyline.identity.graph import ConflictRecord
+from journeyline.identity.identity_map import ConflictRecord
 from journeyline.identity.normalize import Rejection
 from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.dialects.fields import check_event_limits

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import assert_never
 
 from journeyline.errors import JourneylineError
-from journeyline.identity.graph import ConflictRecord
+from journeyline.identity.identity_map import ConflictRecord
 from journeyline.identity.normalize import Rejection
 from journeyline.ingest.outcome import ErasedIdentifier, EventWarning
 

@@ -45,6 +45,14 @@ def order_id_of(payload: dict[str, Any]) -> str | None:
     return read_id(payload.get("order_id"))
 
 
+def order_total(payload: dict[str, Any]) -> float | None:
+    """The order's value: the first of TOTAL_KEYS that holds a number."""
+    return next(
+        (number for key in TOTAL_KEYS if (number := real(payload.get(key))) is not None),
+        None,
+    )
+
+
 def order_fact(
     event_type: str,
     payload: dict[str, Any],
@@ -58,10 +66,7 @@ def order_fact(
     order_id = order_id_of(payload)
     if order_id is None:
         return None
-    total = next(
-        (number for key in TOTAL_KEYS if (number := real(payload.get(key))) is not None),
-        None,
-    )
+    total = order_total(payload)
     currency = label(payload.get("currency"))
     return OrderFact(
         order_id=order_id,

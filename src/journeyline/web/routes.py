@@ -24,14 +24,15 @@ from journeyline.errors import JourneylineError, ProfileNotFound
 from journeyline.graph import service as graph_service
 from journeyline.graph.attribution import AttributionModel
 from journeyline.identity import reads
-from journeyline.ingest import curation
-from journeyline.ingest.overview import overview
+from journeyline.identity.identity_merges import Unmerge
+from journeyline.ingest import operator_merges
 from journeyline.orders import service as orders_service
 from journeyline.store.models import AttributeChange
 from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.keys import hash_key
 from journeyline.web.lookup import badge, kinds_for
+from journeyline.web.overview import overview
 from journeyline.webhooks import service as webhooks_service
 from journeyline.webhooks.registry import PROVIDERS
 
@@ -298,8 +299,8 @@ async def unmerge(request: Request, profile_id: str) -> Response:
         return _render(request, "not_found.html", 404, page="profiles", message="No such merge.")
     try:
         await _state(request).database.run(
-            lambda session: curation.unmerge_profile(
-                session, context.tenant_id, into_id, merged_id, datetime.now(UTC)
+            lambda session: operator_merges.unmerge_profile(
+                session, Unmerge(context.tenant_id, into_id, merged_id, datetime.now(UTC))
             )
         )
     except JourneylineError as exc:
@@ -382,7 +383,7 @@ async def pipeline_page(request: Request) -> Response:
 
 
 @router.get("/pipeline/board")
-async def pipeline_board(request: Request) -> Response:
+async def board_fragment(request: Request) -> Response:
     context = await _signed_in(request)
     if context is None:
         return _to_sign_in()

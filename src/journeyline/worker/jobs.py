@@ -6,9 +6,10 @@ import logging
 import uuid
 
 from journeyline.config import Settings
-from journeyline.ingest import abandonment, batches
+from journeyline.ingest import batches
 from journeyline.ingest.batches import JobQueue, JobRef
 from journeyline.logs import context as log_context
+from journeyline.orders import abandonment
 from journeyline.store.db import Database
 
 log = logging.getLogger("journeyline.worker")

@@ -4,7 +4,7 @@ Orders, the CRM and the intelligence graph each project a chunk, follow an opera
 undo a merge and reset for rebuild. `PROJECTIONS` lists them in the order they run — orders
 before the CRM (a deal follows its order back on an unmerge), the graph last (its campaign and
 channel counters are rows every writer of the tenant meets: the later they are written, the
-shorter their locks are held) — and the pipeline, curation and rebuild iterate it.
+shorter their locks are held) — and the pipeline, operator merges and rebuild iterate it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from journeyline.identity.graph import IdentityGraph
+from journeyline.identity.identity_map import IdentityMap
 from journeyline.ingest.projections.crm import CrmProjection
 from journeyline.ingest.projections.graph import GraphProjection
 from journeyline.ingest.projections.orders import OrdersProjection
@@ -66,7 +66,7 @@ PROJECTIONS: tuple[Projection, ...] = (OrdersProjection(), CrmProjection(), Grap
 async def project(
     session: Session,
     tenant_id: uuid.UUID,
-    identity: IdentityGraph,
+    identity: IdentityMap,
     resolved: Sequence[Resolved],
     now: datetime,
     *,

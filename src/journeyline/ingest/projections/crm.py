@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from journeyline.crm import service as crm_service
+from journeyline.crm.deal_facts import deal_fact
 from journeyline.crm.deals import DealFact
 from journeyline.identity.normalize import STRONG_KINDS
 from journeyline.ingest import mutations
-from journeyline.ingest.deal_facts import deal_fact
 from journeyline.ingest.projections.shapes import Chunk, MergeMove, UnmergeMove
 from journeyline.store.db import Session
 from journeyline.store.repositories.crm import CrmRepository
@@ -23,12 +23,12 @@ class CrmProjection:
     async def project(self, session: Session, chunk: Chunk) -> list[dict[str, Any]]:
         """A person changes with new attributes, new or moved strong identifiers, deals and
         merges (a page view changes no person; a shadow is none)."""
-        graph = chunk.identity
+        identity_map = chunk.identity
         facts: list[DealFact] = []
-        inserted, moved = graph.identity_changes()
-        touched = {graph.survivor(entry.profile_id) for entry in graph.lineage}
+        inserted, moved = identity_map.identity_changes()
+        touched = {identity_map.survivor(entry.profile_id) for entry in identity_map.lineage}
         touched |= {
-            graph.survivor(owner)
+            identity_map.survivor(owner)
             for changes in (inserted, moved)
             for (kind, _value), owner in changes.items()
             if kind in STRONG_KINDS
@@ -43,7 +43,7 @@ class CrmProjection:
                 event.payload,
                 event_id=outcome.event_id,
                 occurred_at=event.occurred_at or chunk.now,
-                profile_id=graph.survivor(outcome.profile_id),
+                profile_id=identity_map.survivor(outcome.profile_id),
             )
             if fact is not None:
                 facts.append(fact)
@@ -52,12 +52,12 @@ class CrmProjection:
         touched = {
             profile_id
             for profile_id in touched
-            if (state := graph.profiles.get(profile_id)) is None or state.status == "anchor"
+            if (state := identity_map.profiles.get(profile_id)) is None or state.status == "anchor"
         }
         known = {
             profile_id: (state.status, state.attributes)
             for profile_id in touched
-            if (state := graph.profiles.get(profile_id)) is not None
+            if (state := identity_map.profiles.get(profile_id)) is not None
         }
         changes = await crm_service.project(
             session, chunk.tenant_id, facts, touched, chunk.now, merged=merged, states=known

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from journeyline.graph.build import Marketing
-from journeyline.identity.graph import IdentityGraph
+from journeyline.identity.identity_map import IdentityMap
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.outcome import EventOutcome
 
@@ -30,7 +30,7 @@ class Resolved:
 @dataclass(frozen=True, slots=True)
 class Chunk:
     tenant_id: uuid.UUID
-    identity: IdentityGraph
+    identity: IdentityMap
     # The chunk's live events in order (some failed: `outcome.error`).
     resolved: Sequence[Resolved]
     # Duplicates of stored events, or of events earlier in the chunk.

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from journeyline.webhooks.demo.shop import (
+from journeyline.demo.shop import (
     CURRENCY,
     PAGES,
     PRODUCTS,
@@ -18,7 +18,7 @@ from journeyline.webhooks.demo.shop import (
     Person,
     Product,
 )
-from journeyline.webhooks.demo.timeline import Timeline, TrackedCall, stamp
+from journeyline.demo.timeline import Timeline, TrackedCall, stamp
 
 
 @dataclass

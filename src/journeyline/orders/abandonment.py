@@ -4,6 +4,9 @@ internal `purchase_abandoned` event through the normal pipeline (DESIGN §5).
 Exactly once per order, whoever sweeps and however often: the event's idempotency key is
 `abandon:<order_id>`, permanent like every other, and the event itself marks the order
 abandoned (`abandoned_at`) in the same transaction, so the next sweep no longer selects it.
+
+The orders job: it calls the pipeline, so it is the one module of `orders/` above `ingest` in
+the layers (decision 57); nothing the pipeline runs may import it.
 """
 
 from __future__ import annotations

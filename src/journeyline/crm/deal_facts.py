@@ -1,4 +1,5 @@
-"""What an event says about a CRM deal, read from its payload (pure)."""
+"""What an event says about a CRM deal, read from its payload as the orders projection reads
+the same order (pure)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from journeyline.crm.deals import STAGE_BY_EVENT, DealFact
-from journeyline.orders.facts import TOTAL_KEYS, read_id
-from journeyline.payloads import label, real
+from journeyline.orders.facts import order_total, read_id
+from journeyline.payloads import label
 
 
 def _amount(payload: dict[str, Any]) -> Decimal | None:
-    for key in TOTAL_KEYS:
-        number = real(payload.get(key))
-        if number is not None:
-            try:
-                return Decimal(str(number))
-            except InvalidOperation:
-                return None
-    return None
+    """The deal's amount is its order's total, read as the orders projection reads it."""
+    total = order_total(payload)
+    if total is None:
+        return None
+    try:
+        return Decimal(str(total))
+    except InvalidOperation:
+        return None
 
 
 def _product_names(payload: dict[str, Any]) -> tuple[str, ...]:

@@ -1,8 +1,11 @@
-"""Operator merges and their undo: POST /v1/profiles/{id}/merge and /unmerge (DESIGN §3)."""
+"""The identity half of an operator's merge and unmerge (POST /v1/profiles/{id}/merge and
+/unmerge, DESIGN §3): the profiles, their identifiers, attributes, lineage and counts. The
+projections follow in ingest/operator_merges.py, which is what the routes call."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from journeyline.errors import MergeConflict, ProfileNotFound
@@ -34,34 +37,44 @@ async def _lock_profiles(
         locked |= fresh
 
 
-async def merge_profiles(
+@dataclass(frozen=True, slots=True)
+class Unmerge:
+    """An operator's unmerge of `merged_id` out of `into_id` (or the profile that now survives
+    it), at `now`; a rebuild replays it with the log up to `log_through`, its moment."""
+
+    tenant_id: uuid.UUID
+    into_id: uuid.UUID
+    merged_id: uuid.UUID
+    now: datetime
+    log_through: uuid.UUID | None = None
+
+
+async def merge_identities(
     session: Session, tenant_id: uuid.UUID, into_id: uuid.UUID, from_id: uuid.UUID, now: datetime
 ) -> ProfileView:
-    """Merge `from_id` into `into_id` (two anchors may merge only this way)."""
+    """Merge `from_id`'s identity into `into_id`'s (two anchors may merge only this way)."""
     repo = ProfileRepository(session, tenant_id)
     into = await surviving_profile(repo, into_id)
     source = await surviving_profile(repo, from_id)
     if into.id == source.id:
         raise MergeConflict("both ids lead to the same profile", field="profile_id")
     keys = await _lock_profiles(session, tenant_id, [into.id, source.id])
-    graph = await identity_service.load_graph(session, tenant_id, keys, [into.id, source.id])
-    collapse(graph, source.id, into.id, reason="manual", event_index=None, at=now)
-    await identity_service.persist_graph(session, tenant_id, graph, event_ids=[], now=now)
+    identity_map = await identity_service.load_identity_map(
+        session, tenant_id, keys, [into.id, source.id]
+    )
+    collapse(identity_map, source.id, into.id, reason="manual", event_index=None, at=now)
+    await identity_service.persist_identity_map(
+        session, tenant_id, identity_map, event_ids=[], now=now
+    )
     return await get_profile(session, tenant_id, into.id)
 
 
-async def unmerge_profile(
-    session: Session,
-    tenant_id: uuid.UUID,
-    into_id: uuid.UUID,
-    merged_id: uuid.UUID,
-    now: datetime,
-    *,
-    log_through: uuid.UUID | None = None,
-) -> uuid.UUID:
+async def unmerge_identities(session: Session, unmerge: Unmerge) -> uuid.UUID:
     """Reverse the merge of `merged_id` into `into_id`: the profile, its identifiers, the profiles
     that had been merged into it, and attributes rebuilt from each side's own events (those up
     to `log_through` when a rebuild replays the unmerge at its moment in the log)."""
+    tenant_id, into_id, merged_id = unmerge.tenant_id, unmerge.into_id, unmerge.merged_id
+    now, log_through = unmerge.now, unmerge.log_through
     repo = ProfileRepository(session, tenant_id)
     into = await surviving_profile(repo, into_id)
     merged = await repo.get(merged_id)

@@ -1,4 +1,4 @@
-"""The pipeline board: fixed stage order, counts, per-currency totals, deal order."""
+"""The sales board: fixed stage order, counts, per-currency totals, deal order."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from journeyline.crm.board import board_currency, deal_board
 from journeyline.crm.deals import STAGES, Deal, DealStage
-from journeyline.crm.pipeline import board_currency, pipeline_board
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -42,7 +42,7 @@ def deal(
 
 
 def test_an_empty_board_has_every_stage_in_order() -> None:
-    board = pipeline_board([])
+    board = deal_board([])
     assert [column.stage for column in board.stages] == [
         "open",
         "checkout",
@@ -62,7 +62,7 @@ def test_board_groups_deals_by_stage_with_counts_and_sums() -> None:
         deal("order:3", "open", "7", "USD"),
         deal("order:4", "lost", None, None),
     ]
-    board = pipeline_board(deals, currency="USD")
+    board = deal_board(deals, currency="USD")
     columns = {column.stage: column for column in board.stages}
     assert (columns["won"].count, columns["won"].amount) == (2, Decimal("15.00"))
     assert (columns["open"].count, columns["open"].amount) == (1, Decimal("7"))
@@ -82,7 +82,7 @@ def test_mixed_currencies_are_summed_apart_and_never_converted() -> None:
         deal("order:3", "won", "5", None),  # no currency: counted in the board's
         deal("order:4", "won", "20", "EUR"),
     ]
-    won = pipeline_board(deals, currency="usd").stages[2]
+    won = deal_board(deals, currency="usd").stages[2]
     assert won.amount == Decimal("105")
     assert won.amounts == {"BRL": Decimal("50"), "EUR": Decimal("20"), "USD": Decimal("105")}
     assert list(won.amounts) == ["BRL", "EUR", "USD"]
@@ -103,11 +103,11 @@ def test_board_currency_is_the_most_common(
 ) -> None:
     deals = [deal(f"order:{index}", currency=code) for index, code in enumerate(currencies)]
     assert board_currency(deals) == expected
-    assert pipeline_board(deals).currency == expected
+    assert deal_board(deals).currency == expected
 
 
 def test_without_a_board_currency_deals_without_currency_still_count_in_amount() -> None:
-    board = pipeline_board([deal("order:1", "open", "3"), deal("order:2", "open", "4")])
+    board = deal_board([deal("order:1", "open", "3"), deal("order:2", "open", "4")])
     assert (board.stages[0].amount, board.stages[0].amounts) == (Decimal("7"), {})
 
 
@@ -117,5 +117,5 @@ def test_deals_are_listed_most_recent_activity_first() -> None:
         deal("order:c", minute=5),
         deal("order:a", minute=1),
     ]
-    column = pipeline_board(deals).stages[0]
+    column = deal_board(deals).stages[0]
     assert [item.key for item in column.deals] == ["order:c", "order:a", "order:b"]

@@ -10,23 +10,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from journeyline.config import Settings
+from journeyline.demo.dataset import build_dataset
+from journeyline.demo.signing import shopify_hmac, stripe_signature
+from journeyline.demo.timeline import ProviderCall, TrackedCall
 from journeyline.errors import NotFound
 from journeyline.ingest import pipeline
-from journeyline.ingest.abandonment import sweep_abandoned
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.outcome import EventOutcome
-from journeyline.ingest.overview import Overview, overview
 from journeyline.ingest.service import parser_for
+from journeyline.orders.abandonment import sweep_abandoned
 from journeyline.store.db import Database, Session
 from journeyline.store.models import WebhookConnection
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.service import CreatedTenant
+from journeyline.web.overview import Overview, overview
 from journeyline.webhooks import service as webhooks
-from journeyline.webhooks.demo.dataset import build_dataset
-from journeyline.webhooks.demo.shopify_orders import shopify_hmac
-from journeyline.webhooks.demo.stripe_events import stripe_signature
-from journeyline.webhooks.demo.timeline import ProviderCall, TrackedCall
 from journeyline.webhooks.provider import Delivery
 from journeyline.webhooks.registry import PROVIDERS
 

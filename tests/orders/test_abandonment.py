@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import delete, update
 
 from journeyline.config import Settings
-from journeyline.ingest.abandonment import sweep_abandoned
+from journeyline.orders.abandonment import sweep_abandoned
 from journeyline.store.db import Database
 from journeyline.store.models import Identity, Profile, Tenant
 from tests.conftest import TenantKeys, make_tenant

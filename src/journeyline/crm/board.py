@@ -1,4 +1,5 @@
-"""The pipeline board: deals grouped by stage, in the board's fixed order, with their totals."""
+"""The sales board (served as GET /v1/pipeline and the dashboard's Pipeline page): deals grouped
+by stage, in the board's fixed order, with their totals (pure)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def _column(stage: DealStage, deals: list[Deal], currency: str | None) -> StageC
     return StageColumn(stage, len(deals), amount, dict(sorted(amounts.items())), tuple(ordered))
 
 
-def pipeline_board(deals: Iterable[Deal], *, currency: str | None = None) -> Board:
+def deal_board(deals: Iterable[Deal], *, currency: str | None = None) -> Board:
     """Every stage appears, empty ones included, so the board's shape never depends on data."""
     deals = list(deals)
     main = currency.upper() if currency else board_currency(deals)

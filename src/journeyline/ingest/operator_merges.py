@@ -1,12 +1,14 @@
-"""Operator merges and unmerges, with every projection they move (identity first, then each
-projection of the registry, in its order)."""
+"""An operator's merge and unmerge, whole (POST /v1/profiles/{id}/merge and /unmerge, and their
+replay by rebuild): identity first (identity/identity_merges.py), then each projection of the
+registry in its order, then the realtime messages."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from journeyline.identity import curation, reads
+from journeyline.identity import identity_merges, reads
+from journeyline.identity.identity_merges import Unmerge
 from journeyline.identity.reads import ProfileView
 from journeyline.ingest import projections
 from journeyline.ingest.projections import MergeMove, UnmergeMove
@@ -17,9 +19,10 @@ from journeyline.store.db import Session, leave_for_commit
 async def merge_profiles(
     session: Session, tenant_id: uuid.UUID, into_id: uuid.UUID, from_id: uuid.UUID, now: datetime
 ) -> ProfileView:
+    """Merge `from_id` into `into_id`, and every projection with it; returns the survivor."""
     # The graph moves the customer that survived until now (a merged id names its survivor).
     shadow = (await reads.family_of(session, tenant_id, from_id))[0]
-    view = await curation.merge_profiles(session, tenant_id, into_id, from_id, now)
+    view = await identity_merges.merge_identities(session, tenant_id, into_id, from_id, now)
     await projections.follow_merge(
         session, MergeMove(tenant_id, shadow, view.id, tuple(view.merged_from), now)
     )
@@ -41,19 +44,11 @@ async def merge_profiles(
     return view
 
 
-async def unmerge_profile(
-    session: Session,
-    tenant_id: uuid.UUID,
-    into_id: uuid.UUID,
-    merged_id: uuid.UUID,
-    now: datetime,
-    *,
-    log_through: uuid.UUID | None = None,
-) -> uuid.UUID:
-    restored = await curation.unmerge_profile(
-        session, tenant_id, into_id, merged_id, now, log_through=log_through
-    )
-    survivor = (await reads.family_of(session, tenant_id, into_id))[0]
+async def unmerge_profile(session: Session, unmerge: Unmerge) -> uuid.UUID:
+    """Undo an operator's merge and everything it moved; returns the restored profile's id."""
+    tenant_id, now = unmerge.tenant_id, unmerge.now
+    restored = await identity_merges.unmerge_identities(session, unmerge)
+    survivor = (await reads.family_of(session, tenant_id, unmerge.into_id))[0]
     family = await reads.family_of(session, tenant_id, restored)
     await projections.undo_merge(
         session, UnmergeMove(tenant_id, survivor, restored, tuple(family), now)

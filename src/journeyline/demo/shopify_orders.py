@@ -1,10 +1,7 @@
-"""Shopify orders shaped like the captured orders/paid fixture, with the headers and HMAC."""
+"""Shopify orders shaped like the captured orders/paid fixture, with their headers."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,11 +9,6 @@ from typing import Any, Final
 
 SHOPIFY_API_VERSION: Final = "2024-01"
 SHOP_DOMAIN: Final = "trailhead-outfitters.myshopify.com"
-
-
-def shopify_hmac(secret: str, body: bytes) -> str:
-    """`X-Shopify-Hmac-Sha256`: base64(HMAC-SHA256(secret, body))."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def _shopify_time(at: datetime) -> str:

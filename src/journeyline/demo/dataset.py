@@ -9,7 +9,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from journeyline.webhooks.demo.shop import (
+from journeyline.demo.shop import (
     ANONYMOUS_ARRIVALS,
     ANONYMOUS_VISITORS,
     BRAND_SEARCH,
@@ -33,13 +33,13 @@ from journeyline.webhooks.demo.shop import (
     Person,
     arrival_by,
 )
-from journeyline.webhooks.demo.shopify_orders import (
+from journeyline.demo.shopify_orders import (
     ShopifyLine,
     ShopifyOrder,
     shopify_headers,
     shopify_order,
 )
-from journeyline.webhooks.demo.stripe_events import (
+from journeyline.demo.stripe_events import (
     STRIPE_HEADERS,
     StripeCheckout,
     StripeSubscription,
@@ -47,8 +47,8 @@ from journeyline.webhooks.demo.stripe_events import (
     stripe_event,
     stripe_subscription,
 )
-from journeyline.webhooks.demo.timeline import Call, ProviderCall, Timeline, TrackedCall, stamp
-from journeyline.webhooks.demo.visits import Visit
+from journeyline.demo.timeline import Call, ProviderCall, Timeline, TrackedCall, stamp
+from journeyline.demo.visits import Visit
 
 Role = Literal["two_devices", "newsletter", "stripe", "shopify", "browser"]
 # Who the identified people are; their counts fix how many merges, orders and carts there are.

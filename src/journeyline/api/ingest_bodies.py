@@ -1,4 +1,5 @@
-"""Shared by the ingest routes: unwrapping a single-or-list body, adapting its items."""
+"""An ingest route's body once read (api/bodies.py): one event or a list of them under a key,
+unwrapped within the request's limits, and each item adapted within the event limits."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
-from journeyline.webhooks.demo.shop import PRODUCTS, Product
+from journeyline.demo.shop import PRODUCTS, Product
 
 _ALPHANUMERIC: Final = string.ascii_letters + string.digits
 

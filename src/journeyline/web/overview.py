@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from journeyline.crm import service as crm_service
-from journeyline.crm.pipeline import Board
+from journeyline.crm.board import Board
 from journeyline.graph import service as graph_service
 from journeyline.store.db import Session
 from journeyline.store.models import Event

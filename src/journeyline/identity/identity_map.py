@@ -1,4 +1,4 @@
-"""The in-memory identity graph of one chunk: who owns which identifier, and every change made.
+"""The identity map of one chunk, in memory: who owns which identifier, and every change made.
 
 Loaded with one query per chunk, mutated event by event in order, then persisted as a plan.
 Pure: no I/O, no clock, no randomness (new ids come from a factory the caller passes in).
@@ -77,7 +77,7 @@ class MergeRecord:
 
 
 @dataclass
-class IdentityGraph:
+class IdentityMap:
     owners: dict[IdentityKey, uuid.UUID]
     profiles: dict[uuid.UUID, ProfileState]
     initial_owners: dict[IdentityKey, uuid.UUID] = field(init=False)
@@ -144,7 +144,7 @@ class IdentityGraph:
         return tuple(sorted(moved))
 
     def identity_changes(self) -> tuple[dict[IdentityKey, uuid.UUID], dict[IdentityKey, uuid.UUID]]:
-        """(identifiers to insert, identifiers whose owner changed) since the graph was loaded."""
+        """(identifiers to insert, identifiers whose owner changed) since the map was loaded."""
         inserts: dict[IdentityKey, uuid.UUID] = {}
         moves: dict[IdentityKey, uuid.UUID] = {}
         for key, owner in self.owners.items():

@@ -1,9 +1,7 @@
-"""Stripe events shaped like the captured fixtures (tests/fixtures/webhooks/stripe), signed."""
+"""Stripe events shaped like the captured fixtures (tests/fixtures/webhooks/stripe)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -15,12 +13,6 @@ STRIPE_HEADERS: Final = {
     "content-type": "application/json; charset=utf-8",
     "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
 }
-
-
-def stripe_signature(secret: str, body: bytes, timestamp: int) -> str:
-    """`Stripe-Signature`: t=<unix>,v1=hex(HMAC-SHA256(the whole whsec_ secret, "{t}.{body}"))."""
-    signed = f"{timestamp}.".encode() + body
-    return f"t={timestamp},v1={hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()}"
 
 
 def _unix(at: datetime) -> int:

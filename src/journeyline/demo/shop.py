@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from journeyline.webhooks.demo.stripe_events import StripePlan
+from journeyline.demo.stripe_events import StripePlan
 
 SITE: Final = "https://shop.trailhead.example"
 SHOP_NAME: Final = "Trailhead Outfitters"
