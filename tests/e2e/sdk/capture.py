@@ -1,7 +1,8 @@
 """Capture what the real browser SDKs send (run by hand: `uv run python -m tests.e2e.sdk.capture`
 after `npm ci` here): each bundle is loaded in Debian's Chromium from one origin and sends to a
 recording server on another, which answers every preflight with the headers asked for and every
-request 200. The requests land in tests/fixtures/analytics_clients/ as
+request 200 (in the `-retry` scenarios a route handler fails the first delivery, so the
+retry's headers are captured too; Playwright answers those preflights itself). The requests land in tests/fixtures/analytics_clients/ as
 browser_{segment,rudderstack}_captured_requests.json ({method, path, headers, body, raw_len}),
 preflights included, and tests/api/test_browser_sdk_routes.py replays them on both lanes.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Route, sync_playwright
 
 HERE = Path(__file__).parent
 FIXTURES = HERE.parents[1] / "fixtures" / "analytics_clients"
@@ -138,11 +140,31 @@ def _scenarios(api: str) -> dict[str, tuple[str, str]]:
         "segment": (SEGMENT_BUNDLE, segment_load + ");" + CALLS),
         "segment-batching": (SEGMENT_BUNDLE, segment_load + ", " + batching + ");" + CALLS),
         "rudderstack": (RUDDER_BUNDLE, rudder + f"{{configUrl: '{api}'}});" + CALLS),
+        # The first delivery fails (503 from a route handler): the retry's own headers.
+        "segment-retry": (SEGMENT_BUNDLE, segment_load + ");a.track('Retried');"),
+        "rudderstack-retry": (
+            RUDDER_BUNDLE,
+            rudder + f"{{configUrl: '{api}', queueOptions: {{minRetryDelay: 100}}}});"
+            "a.track('Retried');",
+        ),
         "rudderstack-beacon": (
             RUDDER_BUNDLE,
             rudder + f"{{configUrl: '{api}', useBeacon: true}});" + CALLS,
         ),
     }
+
+
+def _fail_once() -> Callable[[Route], None]:
+    failed: list[bool] = []
+
+    def handle(route: Route) -> None:
+        if route.request.method == "POST" and not failed:
+            failed.append(True)
+            route.fulfill(status=503, headers={"Access-Control-Allow-Origin": "*"}, body="{}")
+        else:
+            route.continue_()
+
+    return handle
 
 
 def capture() -> dict[str, list[dict[str, Any]]]:
@@ -169,6 +191,8 @@ def capture() -> dict[str, list[dict[str, Any]]]:
                 f"<script>{script}</script>"
             ).encode()
             context = browser.new_context()
+            if name.endswith("-retry"):
+                context.route(lambda url: url.endswith(("/v1/t", "/v1/track")), _fail_once())
             page = context.new_page()
             page.goto(f"{origin}/{name}")
             page.wait_for_timeout(3000)
