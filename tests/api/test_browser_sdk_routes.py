@@ -166,12 +166,15 @@ async def test_rudderstacks_source_config_has_no_destinations(
         ("GET", "/v1/projects/{key}/settings"),
         ("GET", "/sourceConfig/?writeKey={key}"),
         ("POST", "/beacon/v1/batch?writeKey={key}"),
+        ("POST", "/v1/t?writeKey={key}"),
+        ("POST", "/v1/batch?writeKey={key}"),
     ],
 )
 async def test_a_secret_key_in_a_url_is_403_and_an_unknown_key_401(
     client: httpx.AsyncClient, tenant: TenantKeys, method: str, path: str
 ) -> None:
-    body = orjson.dumps({"batch": [{"type": "track", "userId": "u", "event": "E"}]})
+    message = {"type": "track", "userId": "u", "event": "E"}
+    body = orjson.dumps({"batch": [message]} if "batch" in path else message)
     content = body if method == "POST" else None
     secret = await client.request(method, path.format(key=tenant.secret_key), content=content)
     assert secret.status_code == 403, secret.text
@@ -192,6 +195,17 @@ async def test_no_key_is_401(client: httpx.AsyncClient, path: str) -> None:
         response = await client.post(path, content=orjson.dumps(body))
     assert response.status_code == 401, response.text
     assert "write key" in response.json()["error"]["message"]
+
+
+async def test_a_secret_key_as_the_beacons_basic_user_is_taken(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """The rule is about URLs: the same batch with the secret key in a header is a server's."""
+    body = orjson.dumps({"batch": [{"type": "track", "userId": "srv", "event": "E"}]})
+    response = await client.post(
+        "/beacon/v1/batch", content=body, headers={"Authorization": basic(tenant.secret_key)}
+    )
+    assert response.status_code == 200, response.text
 
 
 async def test_two_different_keys_for_the_source_config_are_401(

@@ -6,8 +6,8 @@ name: the same body, auth, limits and answers. The bodies come as `text/plain` (
 request without a preflight); like every Segment route these read the body whatever its
 Content-Type says.
 
-The beacon carries its key in the URL (sendBeacon can set no header), so it takes a public key
-only: a secret key there is a 403. `/v1/m` takes the SDK's counters without a key (it sends
+The beacon carries its key in the URL (sendBeacon can set no header), where only a public key
+may travel: a secret key there is a 403 (api/segment.py). `/v1/m` takes the SDK's counters without a key (it sends
 none) and discards them, after checking they are a bounded JSON document.
 """
 
@@ -23,7 +23,6 @@ from journeyline.api.segment import (
     MESSAGE_SCHEMA,
     batch,
     message_route,
-    public_batch,
     read_document,
 )
 from journeyline.errors import InvalidPayload
@@ -79,7 +78,7 @@ router.add_api_route(
 )
 router.add_api_route(
     BEACON_PATH,
-    public_batch,
+    batch,
     methods=["POST"],
     summary="RudderStack batch by sendBeacon (the public key in ?writeKey=)",
     tags=["browser-sdk"],

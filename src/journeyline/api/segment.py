@@ -2,7 +2,7 @@
 /v1/batch, as Segment's and RudderStack's SDKs send them, so those SDKs need only a new host.
 
 Auth is HTTP Basic with the write key (a public or secret key) as the user name, or `writeKey` in
-the body. Bodies may be gzip-compressed. Success is 200 `{"success": true}`: the SDKs treat any
+the body, or `?writeKey=` (a public key only: a secret key in a URL is a 403). Bodies may be gzip-compressed. Success is 200 `{"success": true}`: the SDKs treat any
 other 2xx as a failure and retry. A single message that cannot be taken is a 400 in the error
 shape; a batch takes its valid messages and lists the others under `rejected` (decision 36).
 """
@@ -46,7 +46,8 @@ router = APIRouter(tags=["segment"], responses={**KEYED, **errors(400, 413, 422)
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # A public key may write from a page (writeKey in a text/plain body, no preflight): CORS.
 PUBLIC_PATHS = (*(f"/v1/{kind}" for kind in MESSAGE_TYPES), "/v1/batch")
-# A route whose key travels in its URL (the beacon, the settings documents) takes public keys.
+# A key in a URL (`?writeKey=`, the settings documents' paths) ends up in logs, histories and
+# proxies: only a public key may travel there (decision 62).
 SECRET_KEY_IN_URL = (
     "this is a secret key, which must not be put in a page or a URL; use the tenant's public "
     "key (pk_…) here"
@@ -102,26 +103,27 @@ def basic_user(request: Request) -> str | None:
     return user.strip() or None
 
 
-def _write_key(request: Request, document: dict[str, Any]) -> str | None:
+def _write_key(request: Request, document: dict[str, Any]) -> tuple[str | None, bool]:
     """Basic auth's user name, else the `writeKey` query parameter (RudderStack's beacons),
-    else `writeKey` in the body."""
+    else `writeKey` in the body; and whether it came in the URL."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "basic" and credentials.strip():
-        return basic_user(request)
-    for key in (request.query_params.get("writeKey"), document.get("writeKey")):
+        return basic_user(request), False
+    for key, in_url in (
+        (request.query_params.get("writeKey"), True),
+        (document.get("writeKey"), False),
+    ):
         if isinstance(key, str) and key.strip():
-            return key.strip()
-    return None
+            return key.strip(), in_url
+    return None, False
 
 
-async def _context(
-    request: Request, state: Any, document: dict[str, Any], *, public_only: bool = False
-) -> TenantContext:
-    key = _write_key(request, document)
+async def _context(request: Request, state: Any, document: dict[str, Any]) -> TenantContext:
+    key, in_url = _write_key(request, document)
     if key is None:
         raise Unauthorized("a write key is required: HTTP Basic user name, or writeKey")
     context = await authenticate(state, key, client_address(request))
-    if public_only and context.is_secret:
+    if in_url and context.is_secret:
         raise Forbidden(SECRET_KEY_IN_URL)
     return context
 
@@ -198,21 +200,13 @@ async def batch(request: Request, state: StateDep) -> OrjsonResponse:
         return _failure(exc)
 
 
-async def public_batch(request: Request, state: StateDep) -> OrjsonResponse:
-    """A batch whose write key may be in the URL: a public key only (403 for a secret one)."""
-    try:
-        return await _batch(request, state, public_only=True)
-    except JourneylineError as exc:
-        return _failure(exc)
-
-
-async def _batch(request: Request, state: StateDep, *, public_only: bool = False) -> OrjsonResponse:
+async def _batch(request: Request, state: StateDep) -> OrjsonResponse:
     """`{"batch": [message, ...], "sentAt", "context", "writeKey"}`: each message has its `type`.
     Valid messages are stored even when others are not; those are listed under `rejected`, a
     message too large or too deep among them. What the messages share (`context`, …) is
     checked as one message."""
     document = await read_document(request)
-    context = await _context(request, state, document, public_only=public_only)
+    context = await _context(request, state, document)
     messages = document.get("batch")
     if not isinstance(messages, list) or not messages:
         raise RejectedMessage("batch must be a non-empty list of messages", field="batch")
