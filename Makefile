@@ -22,11 +22,20 @@ install:
 	@$(UV) sync --frozen --quiet
 
 # Debian's Chromium for the browser tests: Playwright for Python drives it and never downloads a
-# browser of its own (it cannot here).
+# browser of its own (it cannot here). Then the browser SDKs the tests load on a page
+# (tests/e2e/test_browser_sdks.py), at the exact versions of tests/e2e/sdk/package-lock.json:
+# `npm ci` again whenever the lock file is newer than what was installed.
+SDK_DIR := tests/e2e/sdk
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's nodejs and npm"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	@[ $(SDK_DIR)/node_modules/.package-lock.json -nt $(SDK_DIR)/package-lock.json ] || { \
+		echo "installing the browser SDKs (npm ci in $(SDK_DIR))"; \
+		npm ci --prefix $(SDK_DIR) --no-audit --no-fund --silent; }
 
 run: install
 	$(RUN) journeyline serve

@@ -16,6 +16,7 @@ from journeyline import __version__, heap
 from journeyline.api import (
     admin,
     batches,
+    browser_sdks,
     crm,
     erasures,
     events,
@@ -25,6 +26,7 @@ from journeyline.api import (
     keystone,
     orders,
     profiles,
+    sdk_settings,
     segment,
     stream,
     tracker,
@@ -191,6 +193,8 @@ def create_app(
         tracker,
         stream,
         segment,
+        browser_sdks,
+        sdk_settings,
     ):
         app.include_router(module.router)
     public = (
@@ -199,10 +203,14 @@ def create_app(
         *events.PUBLIC_PATHS,
         *tracker.PUBLIC_PATHS,
         *segment.PUBLIC_PATHS,
+        *browser_sdks.PUBLIC_PATHS,
+        *sdk_settings.PUBLIC_PATHS,
     )
     app.include_router(web_routes.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
-    app.add_middleware(PublicCors, public_paths=public)
+    app.add_middleware(
+        PublicCors, public_paths=public, public_patterns=sdk_settings.PUBLIC_PATTERNS
+    )
     app.add_middleware(StorableUrls)
     app.add_middleware(SecurityHeaders)
     # Added last, so outermost: its duration and context cover the others.

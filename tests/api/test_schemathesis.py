@@ -52,8 +52,11 @@ class Run:
     failures: list[str] = field(default_factory=list)
 
     def headers(self, case: Case[Any]) -> dict[str, str]:
-        if "segment" in case.operation.tags:
-            token = base64.b64encode(f"{self.secret_key}:".encode()).decode()
+        if "segment" in case.operation.tags or "browser-sdk" in case.operation.tags:
+            # The browser SDKs' own routes take a public key only (their key travels in a URL).
+            browser = "browser-sdk" in case.operation.tags
+            key = self.public_key if browser else self.secret_key
+            token = base64.b64encode(f"{key}:".encode()).decode()
             return {"Authorization": f"Basic {token}"}
         if case.operation.path.startswith("/admin"):
             return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -217,6 +217,8 @@ def test_an_event_tracked_just_before_leaving_the_page_is_delivered(
     page = browsing.new_page()
     with answered(page):
         load(page, url)
+    # The answer reaches Playwright before the tracker has dropped the page view from its queue.
+    wait_until_delivered(page)
     anonymous_id = page.evaluate(
         "journeyline.track('Leaving', {via: 'pagehide'}) || journeyline.anonymousId()"
     )

@@ -9,23 +9,49 @@ travels in the body, a header or `?key=`), so `*` is right for them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-API-Key"
+# The browser SDKs' own request headers (decision 62), as their bundles send them: RudderStack's
+# JavaScript SDK v3 sends AnonymousId and SentAt on every event and the Rsa-* ones on a retry;
+# Segment's analytics.js 2.0 sends X-Retry-Count on a retry. A header missing here makes the
+# browser block the request at its preflight.
+SDK_HEADERS = (
+    "AnonymousId",
+    "SentAt",
+    "Rsa-Recovered",
+    "Rsa-Retry-Attempt",
+    "Rsa-Since-Last-Attempt",
+    "Rsa-Since-First-Attempt",
+    "Rsa-Retry-Reason",
+    "X-Retry-Count",
+)
+ALLOW_HEADERS = ", ".join(
+    ("Content-Type", "Content-Encoding", "Authorization", "X-API-Key", *SDK_HEADERS)
+)
 # The tracker reads Retry-After on a 429 or 503; a cross-origin script sees only listed headers.
 EXPOSE_HEADERS = "Retry-After"
 MAX_AGE = "86400"
 
 
 class PublicCors:
-    def __init__(self, app: ASGIApp, public_paths: Iterable[str]) -> None:
+    """`public_paths` by exact path; `public_patterns` (regular expressions) for a public route
+    whose path holds a parameter (Segment's /v1/projects/{writeKey}/settings)."""
+
+    def __init__(
+        self, app: ASGIApp, public_paths: Iterable[str], public_patterns: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.public_paths = frozenset(public_paths)
+        self.public_patterns = tuple(re.compile(pattern) for pattern in public_patterns)
+
+    def _is_public(self, path: str) -> bool:
+        return path in self.public_paths or any(p.match(path) for p in self.public_patterns)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self.public_paths:
+        if scope["type"] != "http" or not self._is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":

@@ -2,7 +2,7 @@
 /v1/batch, as Segment's and RudderStack's SDKs send them, so those SDKs need only a new host.
 
 Auth is HTTP Basic with the write key (a public or secret key) as the user name, or `writeKey` in
-the body. Bodies may be gzip-compressed. Success is 200 `{"success": true}`: the SDKs treat any
+the body, or `?writeKey=` (a public key only: a secret key in a URL is a 403). Bodies may be gzip-compressed. Success is 200 `{"success": true}`: the SDKs treat any
 other 2xx as a failure and retry. A single message that cannot be taken is a 400 in the error
 shape; a batch takes its valid messages and lists the others under `rejected` (decision 36).
 """
@@ -23,6 +23,7 @@ from journeyline.api.openapi_bodies import json_body, model_schema
 from journeyline.api.openapi_errors import KEYED, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import (
+    Forbidden,
     JourneylineError,
     MalformedBody,
     PayloadTooLarge,
@@ -46,6 +47,12 @@ router = APIRouter(tags=["segment"], responses={**KEYED, **errors(400, 413, 422)
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # A public key may write from a page (writeKey in a text/plain body, no preflight): CORS.
 PUBLIC_PATHS = (*(f"/v1/{kind}" for kind in MESSAGE_TYPES), "/v1/batch")
+# A key in a URL (`?writeKey=`, the settings documents' paths) ends up in logs, histories and
+# proxies: only a public key may travel there (decision 62).
+SECRET_KEY_IN_URL = (
+    "this is a secret key, which must not be put in a page or a URL; use the tenant's public "
+    "key (pk_…) here"
+)
 # Segment's limits: 32 KB per message, 500 KB per request (decompressed).
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_REQUEST_BYTES = 500 * 1024
@@ -53,6 +60,11 @@ MAX_REQUEST_BYTES = 500 * 1024
 MAX_BATCH_MESSAGES = 2500
 # The documented body (gzip allowed; the write key as Basic auth or `writeKey`).
 MESSAGE_SCHEMA = model_schema(SegmentMessage)
+BATCH_SCHEMA = {
+    "type": "object",
+    "properties": {"batch": {"type": "array", "items": MESSAGE_SCHEMA}},
+    "required": ["batch"],
+}
 
 
 def _decoded(body: bytes, encoding: str | None) -> bytes:
@@ -70,7 +82,7 @@ def _decoded(body: bytes, encoding: str | None) -> bytes:
     return plain
 
 
-async def _document(request: Request) -> dict[str, Any]:
+async def read_document(request: Request) -> dict[str, Any]:
     raw = await read_body(request, MAX_REQUEST_BYTES)
     document = parse_json(_decoded(raw, request.headers.get("content-encoding")))
     if not isinstance(document, dict):
@@ -78,26 +90,43 @@ async def _document(request: Request) -> dict[str, Any]:
     return document
 
 
-def _write_key(request: Request, document: dict[str, Any]) -> str | None:
-    """Basic auth's user name (the password is empty), else `writeKey` in the body."""
+def basic_user(request: Request) -> str | None:
+    """The user name of HTTP Basic credentials (the write key; the password is empty)."""
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "basic" or not credentials.strip():
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("the Basic credentials are not valid base64") from None
+    user, _, _password = decoded.partition(":")
+    return user.strip() or None
+
+
+def _write_key(request: Request, document: dict[str, Any]) -> tuple[str | None, bool]:
+    """Basic auth's user name, else the `writeKey` query parameter (RudderStack's beacons),
+    else `writeKey` in the body; and whether it came in the URL."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "basic" and credentials.strip():
-        try:
-            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise Unauthorized("the Basic credentials are not valid base64") from None
-        user, _, _password = decoded.partition(":")
-        return user.strip() or None
-    key = document.get("writeKey")
-    return key.strip() if isinstance(key, str) and key.strip() else None
+        return basic_user(request), False
+    for key, in_url in (
+        (request.query_params.get("writeKey"), True),
+        (document.get("writeKey"), False),
+    ):
+        if isinstance(key, str) and key.strip():
+            return key.strip(), in_url
+    return None, False
 
 
 async def _context(request: Request, state: Any, document: dict[str, Any]) -> TenantContext:
-    key = _write_key(request, document)
+    key, in_url = _write_key(request, document)
     if key is None:
         raise Unauthorized("a write key is required: HTTP Basic user name, or writeKey")
-    return await authenticate(state, key, client_address(request))
+    context = await authenticate(state, key, client_address(request))
+    if in_url and context.is_secret:
+        raise Forbidden(SECRET_KEY_IN_URL)
+    return context
 
 
 def _sent_at(document: dict[str, Any]) -> datetime | None:
@@ -139,7 +168,7 @@ def _failure(exc: JourneylineError) -> OrjsonResponse:
 
 
 async def _single(request: Request, state: StateDep, message_type: str) -> OrjsonResponse:
-    document = await _document(request)
+    document = await read_document(request)
     context = await _context(request, state, document)
     check_size(document, state.settings.limits.max_json_depth)
     message = {key: value for key, value in document.items() if key != "writeKey"}
@@ -175,7 +204,7 @@ async def _batch(request: Request, state: StateDep) -> OrjsonResponse:
     Valid messages are stored even when others are not; those are listed under `rejected`, a
     message too large or too deep among them. What the messages share (`context`, …) is
     checked as one message."""
-    document = await _document(request)
+    document = await read_document(request)
     context = await _context(request, state, document)
     messages = document.get("batch")
     if not isinstance(messages, list) or not messages:
@@ -199,7 +228,7 @@ async def _batch(request: Request, state: StateDep) -> OrjsonResponse:
     return _success(rejected=rejected) if rejected else _success()
 
 
-def _route(message_type: str) -> Any:
+def message_route(message_type: str) -> Any:
     async def route(request: Request, state: StateDep) -> OrjsonResponse:
         try:
             return await _single(request, state, message_type)
@@ -214,7 +243,7 @@ def _route(message_type: str) -> Any:
 for _type in MESSAGE_TYPES:
     router.add_api_route(
         f"/v1/{_type}",
-        _route(_type),
+        message_route(_type),
         methods=["POST"],
         summary=f"Segment {_type}",
         openapi_extra=json_body(MESSAGE_SCHEMA),
@@ -224,11 +253,5 @@ router.add_api_route(
     batch,
     methods=["POST"],
     summary="Segment batch",
-    openapi_extra=json_body(
-        {
-            "type": "object",
-            "properties": {"batch": {"type": "array", "items": MESSAGE_SCHEMA}},
-            "required": ["batch"],
-        }
-    ),
+    openapi_extra=json_body(BATCH_SCHEMA),
 )
