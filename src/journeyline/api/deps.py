@@ -15,12 +15,12 @@ from journeyline.api.state import AppState
 from journeyline.config import Settings
 from journeyline.errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
 from journeyline.logs.context import tenant_known
+from journeyline.statuses import KeyKind
 from journeyline.store.db import Database, Session
 from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext, build_context
-from journeyline.tenancy.keys import KeyKind
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a thread

@@ -16,6 +16,7 @@ from journeyline.crm.board import Board, deal_board
 from journeyline.crm.companies import Company, company_id, upsert_company
 from journeyline.crm.deals import Deal, DealFact, apply_deal_facts, deal_id, deal_keys
 from journeyline.crm.persons import ProfileFacts, commerce_state, person_from
+from journeyline.statuses import ProfileStatus
 from journeyline.store.db import Session
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.crm import (
@@ -40,8 +41,8 @@ def deal_of(row: CrmDeal | DealColumns) -> Deal:
     return Deal(
         id=row.id,
         key=row.key,
-        kind=row.kind,  # type: ignore[arg-type]  # the column holds only DealKind values
-        stage=row.stage,  # type: ignore[arg-type]  # and DealStage values
+        kind=row.kind,
+        stage=row.stage,
         name=row.name,
         amount=None if row.amount is None else Decimal(str(row.amount)),
         currency=row.currency,
@@ -51,7 +52,7 @@ def deal_of(row: CrmDeal | DealColumns) -> Deal:
         cancelled=row.cancelled,
         first_seen_at=row.first_seen_at,
         last_activity_at=row.last_activity_at,
-        basis_stage=row.basis_stage,  # type: ignore[arg-type]
+        basis_stage=row.basis_stage,
         basis_at=row.basis_at,
         basis_event_id=row.basis_event_id,
     )
@@ -80,7 +81,7 @@ async def _profile_facts(
     session: Session,
     tenant_id: uuid.UUID,
     profile_ids: Collection[uuid.UUID],
-    known: Mapping[uuid.UUID, tuple[str, Mapping[str, Any]]],
+    known: Mapping[uuid.UUID, tuple[ProfileStatus, Mapping[str, Any]]],
 ) -> list[ProfileFacts]:
     """The CRM's view of each profile: status and attributes from `known` (the chunk's identity
     map, as persisted) or else read, and its email and phone identifiers, its own first (see
@@ -111,7 +112,7 @@ async def _profile_facts(
     return [
         ProfileFacts(
             id=profile_id,
-            status=status,  # type: ignore[arg-type]  # shadow | anchor | merged
+            status=status,
             attributes=attributes,
             emails=tuple(emails.get(profile_id, ())),
             phones=tuple(phones.get(profile_id, ())),
@@ -128,7 +129,7 @@ async def project(
     now: datetime,
     *,
     merged: Mapping[uuid.UUID, uuid.UUID],
-    states: Mapping[uuid.UUID, tuple[str, Mapping[str, Any]]] | None = None,
+    states: Mapping[uuid.UUID, tuple[ProfileStatus, Mapping[str, Any]]] | None = None,
 ) -> CrmChanges:
     """Apply a chunk (returns the deals and persons written). `facts` carry survivors' ids; `profiles` are the profiles the chunk
     touched (their persons are refreshed); `merged` maps each profile merged in the chunk to

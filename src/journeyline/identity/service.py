@@ -17,7 +17,7 @@ from journeyline.store.repositories.profiles import ProfileColumns, ProfileRepos
 def state_of(profile: Profile | ProfileColumns) -> ProfileState:
     return ProfileState(
         id=profile.id,
-        status=profile.status,  # type: ignore[arg-type]  # the column only ever holds a ProfileStatus
+        status=profile.status,
         merged_into=profile.merged_into,
         attributes=dict(profile.attributes or {}),
         times=dict(profile.attribute_times or {}),

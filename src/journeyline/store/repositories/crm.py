@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, select, update
 
+from journeyline.statuses import DealKind, DealStage
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
@@ -20,8 +21,8 @@ DEALS = table_of(CrmDeal)
 class DealColumns(NamedTuple):
     id: uuid.UUID
     key: str
-    kind: str
-    stage: str
+    kind: DealKind
+    stage: DealStage
     name: str
     amount: float | None
     currency: str | None
@@ -31,7 +32,7 @@ class DealColumns(NamedTuple):
     cancelled: bool
     first_seen_at: datetime
     last_activity_at: datetime
-    basis_stage: str | None
+    basis_stage: DealStage | None
     basis_at: datetime | None
     basis_event_id: uuid.UUID | None
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from journeyline.statuses import ProfileStatus
 from journeyline.store.models import (
     AttributeChange,
     Identity,
@@ -57,7 +58,7 @@ class ProfileColumns(NamedTuple):
     """A profile's columns as resolution reads them (`STATE_COLUMNS`, in this order)."""
 
     id: uuid.UUID
-    status: str
+    status: ProfileStatus
     merged_into: uuid.UUID | None
     attributes: dict[str, Any] | None
     attribute_times: dict[str, str] | None
