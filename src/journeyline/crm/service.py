@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from dataclasses import fields as fields_of
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,8 +19,6 @@ from journeyline.statuses import ProfileStatus
 from journeyline.store.db import Session
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.crm import (
-    COMPANIES,
-    DEALS,
     PERSONS,
     CompanyColumns,
     CrmRepository,
@@ -56,21 +53,6 @@ def deal_of(row: CrmDeal | DealColumns) -> Deal:
         basis_at=row.basis_at,
         basis_event_id=row.basis_event_id,
     )
-
-
-# Rows are the records' fields, read without `asdict`'s recursive deep copy.
-_DEAL_COLUMNS = tuple(f.name for f in fields_of(Deal))
-_COMPANY_COLUMNS = tuple(f.name for f in fields_of(Company))
-
-
-def _deal_row(deal: Deal) -> dict[str, Any]:
-    row = {name: getattr(deal, name) for name in _DEAL_COLUMNS}
-    row["amount"] = None if deal.amount is None else float(deal.amount)
-    return row
-
-
-def _company_row(company: Company, now: datetime) -> dict[str, Any]:
-    return {**{name: getattr(company, name) for name in _COMPANY_COLUMNS}, "updated_at": now}
 
 
 def _company_of(row: CrmCompany | CompanyColumns) -> Company:
@@ -186,11 +168,9 @@ async def project(
     changed = apply_deal_facts(
         tenant_id, {key: deal_of(row) for key, row in stored_deals.items()}, facts
     )
-    await repo.save_rows(
-        DEALS,
-        "id",
-        [_deal_row(d) for d in changed.values() if d.key not in stored_deals],
-        [_deal_row(d) for d in changed.values() if d.key in stored_deals],
+    await repo.save_deals(
+        [d for d in changed.values() if d.key not in stored_deals],
+        [d for d in changed.values() if d.key in stored_deals],
     )
 
     # Lifecycle stages from each person's deals, as they are now.
@@ -220,12 +200,7 @@ async def project(
         }
         (changed_persons if pid in stored_persons else new_persons).append(row)
     await repo.delete_persons(gone)
-    await repo.save_rows(
-        COMPANIES,
-        "id",
-        [_company_row(c, now) for c in new_companies.values()],
-        [_company_row(c, now) for c in changed_companies.values()],
-    )
+    await repo.save_companies(list(new_companies.values()), list(changed_companies.values()), now)
     await repo.save_rows(PERSONS, "profile_id", new_persons, changed_persons)
     return CrmChanges(list(changed.values()), [*new_persons, *changed_persons])
 
