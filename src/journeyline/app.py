@@ -53,6 +53,7 @@ from journeyline.tenancy.budgets import Budgets
 from journeyline.tenancy.cache import KeyCache
 from journeyline.tenancy.usage import KeyUsage
 from journeyline.web import routes as web_routes
+from journeyline.web.signed_in import install_sign_in_handler
 from journeyline.worker.local import LocalWorker
 from journeyline.worker.settings import ArqQueue
 
@@ -175,6 +176,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_sign_in_handler(app)
     for module in (
         health,
         admin,

@@ -1,4 +1,5 @@
-"""Typed ids and the helpers that make them (time-ordered UUIDv7, deterministic UUIDv5)."""
+"""The helpers that make ids (time-ordered UUIDv7, deterministic UUIDv5) and read them. Ids
+are plain `uuid.UUID`s: the NewType ids once declared here were never used (decision 65)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,6 @@ import os
 import threading
 import time
 import uuid
-from typing import NewType
-
-TenantId = NewType("TenantId", uuid.UUID)
-ProfileId = NewType("ProfileId", uuid.UUID)
-EventId = NewType("EventId", uuid.UUID)
 
 NAMESPACE = uuid.UUID("4f6c1d2e-8a1b-5c3d-9e0f-6a7b8c9d0e1f")
 

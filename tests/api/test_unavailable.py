@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from journeyline.api.state import AppState
 from journeyline.app import create_app
 from journeyline.config import Settings
 from journeyline.store.db import Database
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, TenantKeys
 from tests.store.test_outages import UNREACHABLE, failing_engine
 
 OUTAGES = [
@@ -139,3 +140,54 @@ async def test_an_exhausted_pool_answers_503(database_url: str) -> None:
         assert_unavailable(response)
     finally:
         await database.dispose()
+
+
+# The read-only routes, each on the read-session dependency (api/deps.py `ReadSession`).
+READ_ROUTES = [
+    "/v1/profiles",
+    "/v1/profiles?email=jane@example.com",
+    f"/v1/profiles/{uuid.uuid4()}",
+    f"/v1/profiles/{uuid.uuid4()}/events",
+    f"/v1/profiles/{uuid.uuid4()}/lineage",
+    f"/v1/profiles/{uuid.uuid4()}/merges",
+    f"/v1/profiles/{uuid.uuid4()}/export",
+    f"/api/profiles/{uuid.uuid4()}/timeline",
+    "/v1/identity-conflicts",
+    "/v1/erasures",
+    "/v1/settings",
+    "/v1/keys",
+    "/v1/orders",
+    "/v1/orders/A-1",
+    "/v1/products",
+    "/v1/products/P-1",
+    "/v1/crm/persons",
+    "/v1/crm/companies",
+    "/v1/crm/deals",
+    "/v1/pipeline",
+    "/v1/intelligence",
+    "/v1/intelligence/attribution?model=linear",
+    "/v1/connections",
+    "/v1/webhook-deliveries",
+]
+
+
+async def test_a_read_whose_session_fails_inside_the_route_answers_503(
+    client: httpx.AsyncClient,
+    tenant: TenantKeys,
+    app_state: AppState,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key is known (authenticating reads nothing), so the outage reaches the route's own
+    read session: the dependency still answers 503 with Retry-After, never 500."""
+    assert (await client.get("/v1/settings", headers=tenant.secret)).status_code == 200
+    failing = Database(failing_engine(OUTAGES[0]))
+    monkeypatch.setattr(app_state.database, "sessions", failing.sessions)
+    try:
+        for path in READ_ROUTES:
+            response = await client.get(path, headers=tenant.secret)
+            assert response.status_code == 503, f"{path}: {response.status_code} {response.text}"
+            assert "retry-after" in response.headers, path
+            assert response.json()["error"]["code"] == "storage_unavailable", path
+    finally:
+        monkeypatch.undo()
+        await failing.dispose()

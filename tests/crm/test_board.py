@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from journeyline.crm.board import board_currency, deal_board
-from journeyline.crm.deals import STAGES, Deal, DealStage
+from journeyline.crm.deals import STAGES, Deal
+from journeyline.statuses import DealStage
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -19,7 +19,6 @@ from journeyline.crm.deals import (
     STAGE_RANK,
     Deal,
     DealFact,
-    DealStage,
     apply_deal_fact,
     apply_deal_facts,
     deal_id,
@@ -30,6 +29,7 @@ from journeyline.crm.deals import (
     products_summary,
 )
 from journeyline.ids import deterministic_id
+from journeyline.statuses import DealStage
 
 TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 JANE = uuid.UUID("00000000-0000-4000-8000-00000000000a")

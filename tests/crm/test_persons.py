@@ -10,10 +10,9 @@ from typing import Any, Literal
 import pytest
 
 from journeyline.crm.companies import CompanyKey
-from journeyline.crm.deals import Deal, DealKind, DealStage
+from journeyline.crm.deals import Deal
 from journeyline.crm.persons import (
     CommerceState,
-    LifecycleStage,
     ProfileFacts,
     commerce_state,
     lifecycle_stage,
@@ -21,6 +20,7 @@ from journeyline.crm.persons import (
     person_name,
     primary_email,
 )
+from journeyline.statuses import DealKind, DealStage, LifecycleStage
 
 JANE = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from journeyline.errors import MergeConflict
-from journeyline.identity.identity_map import IdentityMap, ProfileState, ProfileStatus
+from journeyline.identity.identity_map import IdentityMap, ProfileState
 from journeyline.identity.merge import collapse, diff_attributes, replay_attributes
+from journeyline.statuses import ProfileStatus
 
 T0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
 A, S, C = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)

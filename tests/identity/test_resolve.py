@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from journeyline.identity.identity_map import IdentityMap, ProfileState, ProfileStatus
+from journeyline.identity.identity_map import IdentityMap, ProfileState
 from journeyline.identity.normalize import Identifier
 from journeyline.identity.resolve import IdentityLimits, Resolution, ResolveRequest, resolve_event
+from journeyline.statuses import ProfileStatus
 
 AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 A = uuid.UUID(int=0xA)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import ReadSession, SecretDep
 from journeyline.api.openapi_errors import SECRET
 from journeyline.crm import service
 from journeyline.crm.deals import Deal
@@ -76,32 +76,28 @@ def _fields(deal: Deal | CrmDeal) -> dict[str, Any]:
 
 
 @router.get("/v1/crm/persons", summary="Persons, most recently changed first")
-async def persons(context: SecretDep, state: StateDep, limit: Limit = 500) -> dict[str, Any]:
-    async with state.database.read() as session:
-        rows = await service.persons(session, context.tenant_id, limit)
+async def persons(context: SecretDep, session: ReadSession, limit: Limit = 500) -> dict[str, Any]:
+    rows = await service.persons(session, context.tenant_id, limit)
     return {"data": [PersonOut.model_validate(row, from_attributes=True) for row in rows]}
 
 
 @router.get("/v1/crm/companies", summary="Companies, by name")
-async def companies(context: SecretDep, state: StateDep, limit: Limit = 500) -> dict[str, Any]:
-    async with state.database.read() as session:
-        rows = await service.companies(session, context.tenant_id, limit)
+async def companies(context: SecretDep, session: ReadSession, limit: Limit = 500) -> dict[str, Any]:
+    rows = await service.companies(session, context.tenant_id, limit)
     return {"data": [CompanyOut.model_validate(row, from_attributes=True) for row in rows]}
 
 
 @router.get("/v1/crm/deals", summary="Deals, most recently active first")
-async def deals(context: SecretDep, state: StateDep, limit: Limit = 500) -> dict[str, Any]:
-    async with state.database.read() as session:
-        rows = await service.deals(session, context.tenant_id, limit)
+async def deals(context: SecretDep, session: ReadSession, limit: Limit = 500) -> dict[str, Any]:
+    rows = await service.deals(session, context.tenant_id, limit)
     return {"data": [_deal_out(row) for row in rows]}
 
 
 @router.get("/v1/pipeline", response_model=Pipeline, summary="Deals by stage")
-async def pipeline(context: SecretDep, state: StateDep, limit: Limit = 5000) -> Pipeline:
+async def pipeline(context: SecretDep, session: ReadSession, limit: Limit = 5000) -> Pipeline:
     """Every stage, in order, with its count and amount (in the board's currency; per currency
     in `amounts`: money is never converted)."""
-    async with state.database.read() as session:
-        board = await service.board(session, context.tenant_id, limit)
+    board = await service.board(session, context.tenant_id, limit)
     return Pipeline(
         currency=board.currency,
         stages=[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,12 +15,12 @@ from journeyline.api.state import AppState
 from journeyline.config import Settings
 from journeyline.errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
 from journeyline.logs.context import tenant_known
-from journeyline.store.db import Database
+from journeyline.statuses import KeyKind
+from journeyline.store.db import Database, Session
 from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext, build_context
-from journeyline.tenancy.keys import KeyKind
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a thread
@@ -42,6 +43,20 @@ async def get_settings_dep(state: StateDep) -> Settings:
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def read_session(state: StateDep) -> AsyncIterator[Session]:
+    """A read-only route's session (`Database.read`: nothing is committed). It connects at its
+    first statement, and an outage inside the route is still a StorageUnavailable (503): the
+    route's exception passes through `read`. Writes never take it: they run on `Database.run`,
+    whose retry owns the transaction (decision 65)."""
+    async with state.database.read() as session:
+        yield session
+
+
+# scope="function": the session closes when the route returns, before the response is sent
+# (a read transaction is not held open while a slow client reads its answer).
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 
 
 def presented_key(request: Request) -> str | None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from journeyline.api.bodies import read_json
-from journeyline.api.deps import SecretDep, StateDep, presented_key
+from journeyline.api.deps import ReadSession, SecretDep, StateDep, presented_key
 from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload, NotFound
@@ -119,15 +119,14 @@ async def erase_identifier(request: Request, context: SecretDep, state: StateDep
 @router.get("/v1/erasures", response_model=TombstonePage)
 async def list_tombstones(
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     limit: int = Query(100, ge=1, le=500),
     cursor: str | None = None,
 ) -> TombstonePage:
     """The tenant's tombstones, newest first: the hashed identifier, its kind and time."""
-    async with state.database.read() as session:
-        rows = await ErasureRepository(session, context.tenant_id).tombstones_page(
-            limit=limit + 1, before=decode_cursor(cursor)
-        )
+    rows = await ErasureRepository(session, context.tenant_id).tombstones_page(
+        limit=limit + 1, before=decode_cursor(cursor)
+    )
     page = rows[:limit]
     after = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
     return TombstonePage(
@@ -149,12 +148,11 @@ async def lift_tombstone(tombstone_id: uuid.UUID, context: SecretDep, state: Sta
 
 
 @router.get("/v1/profiles/{profile_id}/export", responses=errors(404))
-async def export_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> Response:
+async def export_profile(
+    profile_id: uuid.UUID, context: SecretDep, session: ReadSession
+) -> Response:
     """Everything held about the person (the right of access) as one JSON document."""
-    async with state.database.read() as session:
-        document = await export.export_person(
-            session, context.tenant_id, profile_id, datetime.now(UTC)
-        )
+    document = await export.export_person(session, context.tenant_id, profile_id, datetime.now(UTC))
     # default=str: the driver's own UUID type (asyncpg's, from rows read around the ORM) is not
     # one orjson knows; its text is the id's.
     body = orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS)

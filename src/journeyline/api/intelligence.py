@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import ReadSession, SecretDep
 from journeyline.api.openapi_errors import SECRET
 from journeyline.errors import InvalidPayload
 from journeyline.graph import service
@@ -77,7 +77,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 @router.get("/v1/intelligence", response_model=IntelligenceOut, summary="The intelligence graph")
 async def get_intelligence(
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     mode: Mode = "summary",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     cursor: str | None = None,
@@ -90,8 +90,7 @@ async def get_intelligence(
     before = parse_uuid(cursor) if cursor is not None else None
     if cursor is not None and before is None:
         raise InvalidPayload("cursor is not one this route gave", field="cursor")
-    async with state.database.read() as session:
-        view = await service.intelligence(session, context.tenant_id, mode, limit, before=before)
+    view = await service.intelligence(session, context.tenant_id, mode, limit, before=before)
     return IntelligenceOut(
         nodes=[
             NodeOut(id=n.id, type=n.type, key=n.key, label=n.label, properties=n.properties)
@@ -110,7 +109,7 @@ async def get_intelligence(
 @router.get("/v1/intelligence/attribution", response_model=AttributionOut, summary="Attribution")
 async def get_attribution(
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     model: AttributionModel,
     stage: Stage = "conversion",
     since: Annotated[datetime | None, Query(alias="from")] = None,
@@ -121,8 +120,7 @@ async def get_attribution(
     since, until = _utc(since), _utc(until)
     if since is not None and until is not None and until < since:
         raise InvalidPayload("to must not be before from", field="to")
-    async with state.database.read() as session:
-        result = await service.attribution(
-            session, context.tenant_id, model, stage=stage, since=since, until=until
-        )
+    result = await service.attribution(
+        session, context.tenant_id, model, stage=stage, since=since, until=until
+    )
     return AttributionOut.model_validate(result.as_json())

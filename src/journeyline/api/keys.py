@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from journeyline.api.bodies import json_object, parse_json, read_body, refuse_content_coding
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import ReadSession, SecretDep, StateDep
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.api.responses import OrjsonResponse
@@ -60,12 +60,11 @@ class RotatedOut(BaseModel):
 
 
 @router.get("/v1/keys", response_model=KeyList, summary="The tenant's keys")
-async def list_keys(context: SecretDep, state: StateDep) -> KeyList:
+async def list_keys(context: SecretDep, state: StateDep, session: ReadSession) -> KeyList:
     """Every key the tenant has had, revoked ones included, oldest first. `last_used_at` is
     written at most once a minute per key and process, so it may be a minute behind."""
     await state.usage.flush(state.database)
-    async with state.database.read() as session:
-        keys = await tenancy.list_keys(session, context.tenant_id)
+    keys = await tenancy.list_keys(session, context.tenant_id)
     return KeyList(
         data=[
             KeyOut(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import ReadSession, SecretDep
 from journeyline.api.openapi_errors import SECRET, errors
 from journeyline.cursors import decode_key_cursor, encode_key_cursor
 from journeyline.errors import NotFound
@@ -71,23 +71,20 @@ def product_out(row: Product) -> ProductOut:
 )
 async def list_orders(
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     profile_id: uuid.UUID | None = None,
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> OrderPage:
     """All orders, or a profile's (a merged profile id answers with the survivor's)."""
-    async with state.database.read() as session:
-        family = (
-            await reads.family_of(session, context.tenant_id, profile_id) if profile_id else None
-        )
-        rows, following = await service.list_orders(
-            session,
-            context.tenant_id,
-            profile_ids=family,
-            limit=limit,
-            after=decode_key_cursor(cursor),
-        )
+    family = await reads.family_of(session, context.tenant_id, profile_id) if profile_id else None
+    rows, following = await service.list_orders(
+        session,
+        context.tenant_id,
+        profile_ids=family,
+        limit=limit,
+        after=decode_key_cursor(cursor),
+    )
     return OrderPage(
         data=[order_out(row) for row in rows], next_cursor=encode_key_cursor(following)
     )
@@ -96,9 +93,8 @@ async def list_orders(
 @router.get(
     "/v1/orders/{order_id}", response_model=OrderOut, responses=errors(404), summary="One order"
 )
-async def get_order(order_id: str, context: SecretDep, state: StateDep) -> OrderOut:
-    async with state.database.read() as session:
-        row = await service.get_order(session, context.tenant_id, order_id)
+async def get_order(order_id: str, context: SecretDep, session: ReadSession) -> OrderOut:
+    row = await service.get_order(session, context.tenant_id, order_id)
     if row is None:
         raise NotFound(f"no order {order_id!r}")
     return order_out(row)
@@ -106,12 +102,11 @@ async def get_order(order_id: str, context: SecretDep, state: StateDep) -> Order
 
 @router.get("/v1/products", response_model=ProductPage, summary="Products")
 async def list_products(
-    context: SecretDep, state: StateDep, limit: Limit = 50, cursor: str | None = None
+    context: SecretDep, session: ReadSession, limit: Limit = 50, cursor: str | None = None
 ) -> ProductPage:
-    async with state.database.read() as session:
-        rows, following = await service.list_products(
-            session, context.tenant_id, limit=limit, after=decode_key_cursor(cursor)
-        )
+    rows, following = await service.list_products(
+        session, context.tenant_id, limit=limit, after=decode_key_cursor(cursor)
+    )
     return ProductPage(
         data=[product_out(row) for row in rows], next_cursor=encode_key_cursor(following)
     )
@@ -123,9 +118,8 @@ async def list_products(
     responses=errors(404),
     summary="One product",
 )
-async def get_product(product_id: str, context: SecretDep, state: StateDep) -> ProductOut:
-    async with state.database.read() as session:
-        row = await service.get_product(session, context.tenant_id, product_id)
+async def get_product(product_id: str, context: SecretDep, session: ReadSession) -> ProductOut:
+    row = await service.get_product(session, context.tenant_id, product_id)
     if row is None:
         raise NotFound(f"no product {product_id!r}")
     return product_out(row)

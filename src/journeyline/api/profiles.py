@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from journeyline.api.bodies import read_json
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import ReadSession, SecretDep, StateDep
 from journeyline.api.openapi_bodies import json_body, model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, errors
 from journeyline.cursors import decode_cursor, encode_cursor
@@ -156,7 +156,7 @@ LOOKUPS = ("email", "phone", "external_id", "anonymous_id", "session_id")
 @router.get("/v1/profiles", response_model=ProfilePage)
 async def list_profiles(
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     email: str | None = None,
     phone: str | None = None,
     external_id: str | None = None,
@@ -173,50 +173,49 @@ async def list_profiles(
         )
         if value is not None
     }
-    async with state.database.read() as session:
-        if len(given) > 1:
-            raise InvalidPayload("look up by one identifier at a time", field=next(iter(given)))
-        if given:
-            kind, raw = next(iter(given.items()))
-            identifier = normalize_identifier(
-                kind,  # type: ignore[arg-type]  # LOOKUPS holds only identifier kinds
-                raw,
-                region=context.phone_region,
-                blocklist=frozenset(),
-            )
-            if not isinstance(identifier, Identifier):
-                raise InvalidPayload(f"{raw!r} is not a valid {kind}", field=kind)
-            views = await reads.find_profiles(session, context.tenant_id, kind, identifier.value)
-            data = await profiles_out(session, context.tenant_id, views)
-            return ProfilePage(data=data, next_cursor=None)
-        views, after = await reads.list_profiles(
-            session, context.tenant_id, limit=limit, before=decode_cursor(cursor)
+    if len(given) > 1:
+        raise InvalidPayload("look up by one identifier at a time", field=next(iter(given)))
+    if given:
+        kind, raw = next(iter(given.items()))
+        identifier = normalize_identifier(
+            kind,  # type: ignore[arg-type]  # LOOKUPS holds only identifier kinds
+            raw,
+            region=context.phone_region,
+            blocklist=frozenset(),
         )
+        if not isinstance(identifier, Identifier):
+            raise InvalidPayload(f"{raw!r} is not a valid {kind}", field=kind)
+        views = await reads.find_profiles(session, context.tenant_id, kind, identifier.value)
         data = await profiles_out(session, context.tenant_id, views)
+        return ProfilePage(data=data, next_cursor=None)
+    views, after = await reads.list_profiles(
+        session, context.tenant_id, limit=limit, before=decode_cursor(cursor)
+    )
+    data = await profiles_out(session, context.tenant_id, views)
     return ProfilePage(data=data, next_cursor=encode_cursor(*after) if after else None)
 
 
 @router.get("/v1/profiles/{profile_id}", response_model=ProfileOut, responses=errors(404))
-async def get_profile(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> ProfileOut:
+async def get_profile(
+    profile_id: uuid.UUID, context: SecretDep, session: ReadSession
+) -> ProfileOut:
     """A profile; a merged id answers with the surviving profile."""
-    async with state.database.read() as session:
-        view = await reads.get_profile(session, context.tenant_id, profile_id)
-        return (await profiles_out(session, context.tenant_id, [view]))[0]
+    view = await reads.get_profile(session, context.tenant_id, profile_id)
+    return (await profiles_out(session, context.tenant_id, [view]))[0]
 
 
 @router.get("/v1/profiles/{profile_id}/events", response_model=EventPage, responses=errors(404))
 async def profile_events(
     profile_id: uuid.UUID,
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> EventPage:
     """The profile's events and those of every profile merged into it, newest first."""
-    async with state.database.read() as session:
-        events, after = await reads.profile_events(
-            session, context.tenant_id, profile_id, limit=limit, before=decode_cursor(cursor)
-        )
+    events, after = await reads.profile_events(
+        session, context.tenant_id, profile_id, limit=limit, before=decode_cursor(cursor)
+    )
     return EventPage(
         data=[event_out(event) for event in events],
         next_cursor=encode_cursor(*after) if after else None,
@@ -225,19 +224,19 @@ async def profile_events(
 
 @router.get("/v1/profiles/{profile_id}/lineage", response_model=LineageList, responses=errors(404))
 async def profile_lineage(
-    profile_id: uuid.UUID, context: SecretDep, state: StateDep, limit: Limit = 500
+    profile_id: uuid.UUID, context: SecretDep, session: ReadSession, limit: Limit = 500
 ) -> LineageList:
     """Every attribute change of the profile, newest first."""
-    async with state.database.read() as session:
-        rows = await reads.profile_lineage(session, context.tenant_id, profile_id, limit=limit)
+    rows = await reads.profile_lineage(session, context.tenant_id, profile_id, limit=limit)
     return LineageList(data=[LineageOut.model_validate(row, from_attributes=True) for row in rows])
 
 
 @router.get("/v1/profiles/{profile_id}/merges", response_model=MergeList, responses=errors(404))
-async def profile_merges(profile_id: uuid.UUID, context: SecretDep, state: StateDep) -> MergeList:
+async def profile_merges(
+    profile_id: uuid.UUID, context: SecretDep, session: ReadSession
+) -> MergeList:
     """The merge journal of the profile: what was merged into it, and when."""
-    async with state.database.read() as session:
-        rows = await reads.profile_merges(session, context.tenant_id, profile_id)
+    rows = await reads.profile_merges(session, context.tenant_id, profile_id)
     return MergeList(data=[MergeOut.model_validate(row, from_attributes=True) for row in rows])
 
 
@@ -283,13 +282,12 @@ async def unmerge_profile(
 
 @router.get("/v1/identity-conflicts", response_model=ConflictPage)
 async def identity_conflicts(
-    context: SecretDep, state: StateDep, limit: Limit = 100, cursor: str | None = None
+    context: SecretDep, session: ReadSession, limit: Limit = 100, cursor: str | None = None
 ) -> ConflictPage:
     """Every refused identifier: blocked values, identifiers of another anchor, limits."""
-    async with state.database.read() as session:
-        rows, after = await reads.identity_conflicts(
-            session, context.tenant_id, limit=limit, before=decode_cursor(cursor)
-        )
+    rows, after = await reads.identity_conflicts(
+        session, context.tenant_id, limit=limit, before=decode_cursor(cursor)
+    )
     return ConflictPage(
         data=[ConflictOut.model_validate(row, from_attributes=True) for row in rows],
         next_cursor=encode_cursor(*after) if after else None,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import json_object, read_json
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import ReadSession, SecretDep, StateDep
 from journeyline.api.openapi_bodies import model_schema
 from journeyline.api.openapi_errors import BODY, SECRET
 from journeyline.api.responses import OrjsonResponse
@@ -23,10 +23,9 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 @router.get("/v1/settings", summary="The tenant's effective settings")
-async def get_settings(context: SecretDep, state: StateDep) -> OrjsonResponse:
+async def get_settings(context: SecretDep, state: StateDep, session: ReadSession) -> OrjsonResponse:
     """Every setting with the value that applies now: the tenant's own, else the default."""
-    async with state.database.read() as session:
-        stored = await tenancy.stored_settings(session, context.tenant_id)
+    stored = await tenancy.stored_settings(session, context.tenant_id)
     return OrjsonResponse(tenant_config.effective(stored, state.settings))
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from journeyline.api.bodies import json_object, read_json
 from journeyline.api.deps import (
+    ReadSession,
     SecretDep,
     StateDep,
     TrackMateSecretDep,
@@ -206,16 +207,15 @@ async def post_server_event(
 async def get_timeline(
     profile_id: uuid.UUID,
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     cursor: str | None = None,
 ) -> Timeline:
     """Client and server events together, including those of profiles merged into it."""
     after = decode_cursor(cursor) if cursor else None
-    async with state.database.read() as session:
-        view, events, following = await reads.profile_timeline(
-            session, context.tenant_id, profile_id, limit=limit, after=after
-        )
+    view, events, following = await reads.profile_timeline(
+        session, context.tenant_id, profile_id, limit=limit, after=after
+    )
     emails = [value for kind, value in view.identities if kind == "email"]
     phones = [value for kind, value in view.identities if kind == "phone"]
     name = view.attributes.get("name")

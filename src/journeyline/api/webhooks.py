@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import Response
 
 from journeyline.api.bodies import read_body, read_json
-from journeyline.api.deps import SecretDep, StateDep
+from journeyline.api.deps import ReadSession, SecretDep, StateDep
 from journeyline.api.openapi_bodies import json_body, model_schema
 from journeyline.api.openapi_errors import BODY, SECRET, ErrorOut, errors
 from journeyline.api.responses import OrjsonResponse
@@ -20,6 +20,7 @@ from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
 from journeyline.ingest import wire
 from journeyline.ingest.dialects.fields import parse_model
+from journeyline.store.db import Session
 from journeyline.webhooks import service
 from journeyline.webhooks.provider import Delivery
 from journeyline.webhooks.registry import PROVIDERS, TWO_SECRETS
@@ -115,7 +116,8 @@ async def create_connection(request: Request, context: SecretDep, state: StateDe
             f"only {', '.join(sorted(TWO_SECRETS))} connections hold a second secret",
             field="secondary_secret",
         )
-    async with state.database.transaction() as session:
+
+    async def work(session: Session) -> ConnectionOut:
         connection = await service.create_connection(
             session,
             state.settings,
@@ -126,6 +128,8 @@ async def create_connection(request: Request, context: SecretDep, state: StateDe
         )
         return _connection_out(connection)
 
+    return await state.database.run(work)
+
 
 @router.get(
     "/v1/connections",
@@ -133,9 +137,8 @@ async def create_connection(request: Request, context: SecretDep, state: StateDe
     responses=SECRET,
     summary="The tenant's connections",
 )
-async def list_connections(context: SecretDep, state: StateDep) -> ConnectionList:
-    async with state.database.read() as session:
-        connections = await service.list_connections(session, context.tenant_id)
+async def list_connections(context: SecretDep, session: ReadSession) -> ConnectionList:
+    connections = await service.list_connections(session, context.tenant_id)
     return ConnectionList(data=[_connection_out(c) for c in connections])
 
 
@@ -149,8 +152,9 @@ async def delete_connection(
     connection_id: uuid.UUID, context: SecretDep, state: StateDep
 ) -> Response:
     """Later deliveries to it are refused (401); the ones it received stay in the log."""
-    async with state.database.transaction() as session:
-        await service.delete_connection(session, context.tenant_id, connection_id)
+    await state.database.run(
+        lambda session: service.delete_connection(session, context.tenant_id, connection_id)
+    )
     return Response(status_code=204)
 
 
@@ -188,16 +192,15 @@ async def receive_delivery(
 )
 async def list_deliveries(
     context: SecretDep,
-    state: StateDep,
+    session: ReadSession,
     connection_id: uuid.UUID | None = None,
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> DeliveryPage:
     before = decode_cursor(cursor) if cursor else None
-    async with state.database.read() as session:
-        rows, following = await service.deliveries(
-            session, context.tenant_id, connection_id=connection_id, limit=limit, before=before
-        )
+    rows, following = await service.deliveries(
+        session, context.tenant_id, connection_id=connection_id, limit=limit, before=before
+    )
     return DeliveryPage(
         data=[
             DeliveryOut(

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from journeyline.crm.deals import STAGES, Deal, DealStage
+from journeyline.crm.deals import STAGES, Deal
+from journeyline.statuses import DealStage
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Final
 
 from journeyline.ids import deterministic_id
-
-DealStage = Literal["open", "checkout", "won", "lost", "refunded"]
-DealKind = Literal["order", "subscription"]
+from journeyline.statuses import DealKind, DealStage
 
 # The board's column order (presentation), which is not the machine's order (STAGE_RANK).
 STAGES: Final[tuple[DealStage, ...]] = ("open", "checkout", "won", "lost", "refunded")

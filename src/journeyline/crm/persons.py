@@ -7,13 +7,13 @@ import unicodedata
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from journeyline.crm.companies import CompanyKey, company_from
 from journeyline.crm.deals import Deal
 from journeyline.identity.normalize import normalize_email
+from journeyline.statuses import LifecycleStage, ProfileStatus
 
-LifecycleStage = Literal["lead", "opportunity", "customer", "churned"]
 LIFECYCLE_STAGES: Final[tuple[LifecycleStage, ...]] = (
     "lead",
     "opportunity",
@@ -39,7 +39,7 @@ class ProfileFacts:
     first."""
 
     id: uuid.UUID
-    status: Literal["shadow", "anchor", "merged"]
+    status: ProfileStatus
     attributes: Mapping[str, object]
     emails: Sequence[str] = ()
     phones: Sequence[str] = ()

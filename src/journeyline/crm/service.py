@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from dataclasses import fields as fields_of
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,11 +15,10 @@ from journeyline.crm.board import Board, deal_board
 from journeyline.crm.companies import Company, company_id, upsert_company
 from journeyline.crm.deals import Deal, DealFact, apply_deal_facts, deal_id, deal_keys
 from journeyline.crm.persons import ProfileFacts, commerce_state, person_from
+from journeyline.statuses import ProfileStatus
 from journeyline.store.db import Session
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.crm import (
-    COMPANIES,
-    DEALS,
     PERSONS,
     CompanyColumns,
     CrmRepository,
@@ -40,8 +38,8 @@ def deal_of(row: CrmDeal | DealColumns) -> Deal:
     return Deal(
         id=row.id,
         key=row.key,
-        kind=row.kind,  # type: ignore[arg-type]  # the column holds only DealKind values
-        stage=row.stage,  # type: ignore[arg-type]  # and DealStage values
+        kind=row.kind,
+        stage=row.stage,
         name=row.name,
         amount=None if row.amount is None else Decimal(str(row.amount)),
         currency=row.currency,
@@ -51,25 +49,10 @@ def deal_of(row: CrmDeal | DealColumns) -> Deal:
         cancelled=row.cancelled,
         first_seen_at=row.first_seen_at,
         last_activity_at=row.last_activity_at,
-        basis_stage=row.basis_stage,  # type: ignore[arg-type]
+        basis_stage=row.basis_stage,
         basis_at=row.basis_at,
         basis_event_id=row.basis_event_id,
     )
-
-
-# Rows are the records' fields, read without `asdict`'s recursive deep copy.
-_DEAL_COLUMNS = tuple(f.name for f in fields_of(Deal))
-_COMPANY_COLUMNS = tuple(f.name for f in fields_of(Company))
-
-
-def _deal_row(deal: Deal) -> dict[str, Any]:
-    row = {name: getattr(deal, name) for name in _DEAL_COLUMNS}
-    row["amount"] = None if deal.amount is None else float(deal.amount)
-    return row
-
-
-def _company_row(company: Company, now: datetime) -> dict[str, Any]:
-    return {**{name: getattr(company, name) for name in _COMPANY_COLUMNS}, "updated_at": now}
 
 
 def _company_of(row: CrmCompany | CompanyColumns) -> Company:
@@ -80,7 +63,7 @@ async def _profile_facts(
     session: Session,
     tenant_id: uuid.UUID,
     profile_ids: Collection[uuid.UUID],
-    known: Mapping[uuid.UUID, tuple[str, Mapping[str, Any]]],
+    known: Mapping[uuid.UUID, tuple[ProfileStatus, Mapping[str, Any]]],
 ) -> list[ProfileFacts]:
     """The CRM's view of each profile: status and attributes from `known` (the chunk's identity
     map, as persisted) or else read, and its email and phone identifiers, its own first (see
@@ -111,7 +94,7 @@ async def _profile_facts(
     return [
         ProfileFacts(
             id=profile_id,
-            status=status,  # type: ignore[arg-type]  # shadow | anchor | merged
+            status=status,
             attributes=attributes,
             emails=tuple(emails.get(profile_id, ())),
             phones=tuple(phones.get(profile_id, ())),
@@ -128,7 +111,7 @@ async def project(
     now: datetime,
     *,
     merged: Mapping[uuid.UUID, uuid.UUID],
-    states: Mapping[uuid.UUID, tuple[str, Mapping[str, Any]]] | None = None,
+    states: Mapping[uuid.UUID, tuple[ProfileStatus, Mapping[str, Any]]] | None = None,
 ) -> CrmChanges:
     """Apply a chunk (returns the deals and persons written). `facts` carry survivors' ids; `profiles` are the profiles the chunk
     touched (their persons are refreshed); `merged` maps each profile merged in the chunk to
@@ -185,11 +168,9 @@ async def project(
     changed = apply_deal_facts(
         tenant_id, {key: deal_of(row) for key, row in stored_deals.items()}, facts
     )
-    await repo.save_rows(
-        DEALS,
-        "id",
-        [_deal_row(d) for d in changed.values() if d.key not in stored_deals],
-        [_deal_row(d) for d in changed.values() if d.key in stored_deals],
+    await repo.save_deals(
+        [d for d in changed.values() if d.key not in stored_deals],
+        [d for d in changed.values() if d.key in stored_deals],
     )
 
     # Lifecycle stages from each person's deals, as they are now.
@@ -219,12 +200,7 @@ async def project(
         }
         (changed_persons if pid in stored_persons else new_persons).append(row)
     await repo.delete_persons(gone)
-    await repo.save_rows(
-        COMPANIES,
-        "id",
-        [_company_row(c, now) for c in new_companies.values()],
-        [_company_row(c, now) for c in changed_companies.values()],
-    )
+    await repo.save_companies(list(new_companies.values()), list(changed_companies.values()), now)
     await repo.save_rows(PERSONS, "profile_id", new_persons, changed_persons)
     return CrmChanges(list(changed.values()), [*new_persons, *changed_persons])
 

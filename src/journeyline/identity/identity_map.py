@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from journeyline.identity.normalize import is_limited
+from journeyline.statuses import ProfileStatus
 
-ProfileStatus = Literal["shadow", "anchor", "merged"]
 IdentityKey = tuple[str, str]
 
 

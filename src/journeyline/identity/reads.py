@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from journeyline.errors import ProfileNotFound
+from journeyline.statuses import ProfileStatus
 from journeyline.store.db import Session
 from journeyline.store.models import AttributeChange, Event, IdentityConflict, Profile, ProfileMerge
 from journeyline.store.repositories.events import EventRepository
@@ -18,7 +19,7 @@ from journeyline.store.repositories.profiles import ProfileRepository
 @dataclass(frozen=True, slots=True)
 class ProfileView:
     id: uuid.UUID
-    status: str
+    status: ProfileStatus
     attributes: dict[str, Any]
     identities: list[tuple[str, str]]
     merged_from: list[uuid.UUID]

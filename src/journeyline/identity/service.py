@@ -17,7 +17,7 @@ from journeyline.store.repositories.profiles import ProfileColumns, ProfileRepos
 def state_of(profile: Profile | ProfileColumns) -> ProfileState:
     return ProfileState(
         id=profile.id,
-        status=profile.status,  # type: ignore[arg-type]  # the column only ever holds a ProfileStatus
+        status=profile.status,
         merged_into=profile.merged_into,
         attributes=dict(profile.attributes or {}),
         times=dict(profile.attribute_times or {}),
@@ -61,20 +61,6 @@ async def load_identity_map(
     return IdentityMap(owners=owners, profiles=profiles)
 
 
-def _profile_row(state: ProfileState, now: datetime) -> dict[str, object]:
-    return {
-        "id": state.id,
-        "status": state.status,
-        "merged_into": state.merged_into,
-        "attributes": state.attributes,
-        "attribute_times": state.times,
-        "first_seen_at": state.first_seen_at or now,
-        "last_seen_at": state.last_seen_at or now,
-        "event_count": state.event_count,
-        "updated_at": now,
-    }
-
-
 async def persist_identity_map(
     session: Session,
     tenant_id: uuid.UUID,
@@ -86,12 +72,8 @@ async def persist_identity_map(
     """Write the chunk's plan: new profiles, merges (with their journal), identifiers, profile
     updates, lineage and conflicts. `event_ids[i]` is the stored id of the chunk's i-th event."""
     repo = ProfileRepository(session, tenant_id)
-    new_rows = [
-        {**_profile_row(state, now), "created_at": now}
-        for state in identity_map.profiles.values()
-        if state.is_new
-    ]
-    await repo.insert_profiles(new_rows)
+    states = identity_map.profiles.values()
+    await repo.insert_states([state for state in states if state.is_new], now)
 
     await _persist_merges(repo, identity_map, event_ids)
 
@@ -99,12 +81,8 @@ async def persist_identity_map(
     await repo.insert_identities(inserts, now)
     await repo.move_identities(moves)
 
-    await repo.update_profiles(
-        [
-            _profile_row(state, now)
-            for state in identity_map.profiles.values()
-            if state.is_dirty and not state.is_new
-        ]
+    await repo.update_states(
+        [state for state in states if state.is_dirty and not state.is_new], now
     )
     await repo.add_attribute_changes(
         [

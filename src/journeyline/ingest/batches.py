@@ -26,12 +26,12 @@ from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.documents import ENCODABLE_DEPTH, cut_to_depth, decode_json
 from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.service import Dialect, adapt_each, parser_for, record_metrics
+from journeyline.statuses import JobStatus, KeyKind
 from journeyline.store.db import Database, Session
 from journeyline.store.models import IngestJob
 from journeyline.store.repositories.jobs import JobRepository, Progress, stale_jobs
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext
-from journeyline.tenancy.keys import KeyKind
 
 log = logging.getLogger("journeyline.ingest")
 
@@ -270,7 +270,7 @@ async def _checkpoint(
     running.failed, running.errors = progress.failed, progress.errors
 
 
-async def _finish(database: Database, ref: JobRef, token: str, status: str) -> None:
+async def _finish(database: Database, ref: JobRef, token: str, status: JobStatus) -> None:
     async def finish(session: Session) -> None:
         await JobRepository(session, ref.tenant_id).finish(
             ref.job_id, token, status, datetime.now(UTC)

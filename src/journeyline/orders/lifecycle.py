@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-OrderStatus = Literal["incomplete", "completed", "cancelled", "refunded"]
+from journeyline.statuses import OrderStatus
 
 RANK: Mapping[str, int] = {"incomplete": 0, "completed": 1, "cancelled": 2, "refunded": 3}
 

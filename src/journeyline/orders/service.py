@@ -33,7 +33,7 @@ def order_state(row: Order | OrderColumns) -> OrderState:
     return OrderState(
         order_id=row.order_id,
         profile_id=row.profile_id,
-        status=row.status,  # type: ignore[arg-type]  # the column holds only OrderStatus values
+        status=row.status,
         items=tuple(LineItem(**item) for item in row.items),
         total=row.total,
         currency=row.currency,

@@ -10,8 +10,8 @@ from typing import Any
 from journeyline.config import Settings
 from journeyline.identity.normalize import DEFAULT_BLOCKLIST
 from journeyline.identity.resolve import IdentityLimits
+from journeyline.statuses import KeyKind
 from journeyline.tenancy import settings as tenant_config
-from journeyline.tenancy.keys import KeyKind
 from journeyline.tenancy.settings import Budget
 
 # A context built by hand (a job, a test) spends from no budget it could exhaust.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Literal
 
-KeyKind = Literal["public", "secret"]
+from journeyline.statuses import KeyKind
+
 PREFIXES: dict[KeyKind, str] = {"public": "pk_", "secret": "sk_"}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from journeyline.config import Settings
 from journeyline.errors import KeyNotFound, LastSecretKey
+from journeyline.statuses import KeyKind
 from journeyline.store.db import Session
 from journeyline.store.models import ApiKey, Tenant
 from journeyline.store.repositories import tenants as tenant_repo
@@ -17,7 +18,7 @@ from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy import settings as tenant_config
 from journeyline.tenancy.cache import KeyCache
 from journeyline.tenancy.context import TenantContext, build_context
-from journeyline.tenancy.keys import KeyKind, display_prefix, generate_key, hash_key, kind_of
+from journeyline.tenancy.keys import display_prefix, generate_key, hash_key, kind_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from journeyline.config import RateLimitSettings, Settings
 from journeyline.errors import InvalidPayload
 from journeyline.identity.normalize import DEFAULT_BLOCKLIST
-from journeyline.tenancy.keys import KeyKind
+from journeyline.statuses import KeyKind
 
 MAX_BLOCKED_VALUES = 1000
 # A budget's window (burst / rate) is at most a day: beyond that it is not a rate any more.

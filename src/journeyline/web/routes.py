@@ -9,15 +9,15 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 from urllib.parse import parse_qs
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from journeyline.api.bodies import read_body
-from journeyline.api.deps import authenticate, client_address, session_claim, session_context
+from journeyline.api.deps import ReadSession, authenticate, client_address, session_claim
 from journeyline.api.state import AppState
 from journeyline.crm import service as crm_service
 from journeyline.errors import JourneylineError, ProfileNotFound
@@ -27,12 +27,14 @@ from journeyline.identity import reads
 from journeyline.identity.identity_merges import Unmerge
 from journeyline.ingest import operator_merges
 from journeyline.orders import service as orders_service
+from journeyline.store.db import Session
 from journeyline.store.models import AttributeChange
 from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.keys import hash_key
 from journeyline.web.lookup import badge, kinds_for
 from journeyline.web.overview import overview
+from journeyline.web.signed_in import SIGN_IN, SignedIn, SignedInJson, to_sign_in, visitor
 from journeyline.webhooks import service as webhooks_service
 from journeyline.webhooks.registry import PROVIDERS
 
@@ -86,14 +88,6 @@ def _render(request: Request, name: str, status_code: int = 200, **context: Any)
     return HTMLResponse(html, status_code=status_code)
 
 
-async def _signed_in(request: Request) -> TenantContext | None:
-    return await session_context(_state(request), _token(request))
-
-
-def _to_sign_in() -> RedirectResponse:
-    return RedirectResponse("/app/sign-in", status_code=303)
-
-
 async def _form(request: Request) -> dict[str, str]:
     """The form's fields. A body over MAX_FORM_BYTES is refused (413) from its declared length
     or as soon as the stream passes the limit: it is never read whole."""
@@ -118,9 +112,8 @@ def _rejected(reason: str) -> HTMLResponse:
 
 
 @router.get("")
-async def home(request: Request) -> Response:
-    signed_in = await _signed_in(request)
-    return RedirectResponse("/app/overview" if signed_in else "/app/sign-in", status_code=303)
+async def home(context: Annotated[TenantContext | None, Depends(visitor)]) -> Response:
+    return RedirectResponse("/app/overview" if context else SIGN_IN, status_code=303)
 
 
 def _sign_in_form(
@@ -198,50 +191,40 @@ async def sign_out(request: Request) -> Response:
     if claim is not None:
         sign_in_id = claim.sign_in_id
         await _state(request).database.run(lambda session: signins.end(session, sign_in_id))
-    response = _to_sign_in()
+    response = to_sign_in()
     response.delete_cookie(sessions.COOKIE, path="/")
     return response
 
 
 @router.get("/overview")
-async def overview_page(request: Request) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
-    async with _state(request).database.read() as session:
-        summary = await overview(session, context.tenant_id)
+async def overview_page(request: Request, context: SignedIn, session: ReadSession) -> Response:
+    summary = await overview(session, context.tenant_id)
     return _render(request, "overview.html", page="overview", overview=summary)
 
 
 @router.get("/overview/counts")
-async def overview_counts(request: Request) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
-    async with _state(request).database.read() as session:
-        summary = await overview(session, context.tenant_id, recent=0)
+async def overview_counts(request: Request, context: SignedIn, session: ReadSession) -> Response:
+    summary = await overview(session, context.tenant_id, recent=0)
     return _render(request, "_counts.html", overview=summary)
 
 
 @router.get("/profiles")
-async def profiles_page(request: Request, q: str = "") -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
+async def profiles_page(
+    request: Request, context: SignedIn, session: ReadSession, q: str = ""
+) -> Response:
     query = q.strip()[:320]
     found: list[reads.ProfileView] = []
-    async with _state(request).database.read() as session:
-        for kind in kinds_for(query):
-            if kind == "profile_id":
-                try:
-                    found = [await reads.get_profile(session, context.tenant_id, uuid.UUID(query))]
-                except ProfileNotFound:
-                    found = []
-            else:
-                found = await reads.find_profiles(session, context.tenant_id, kind, query)
-            if found:
-                break
-        recent, _ = await reads.list_profiles(session, context.tenant_id, limit=25, before=None)
+    for kind in kinds_for(query):
+        if kind == "profile_id":
+            try:
+                found = [await reads.get_profile(session, context.tenant_id, uuid.UUID(query))]
+            except ProfileNotFound:
+                found = []
+        else:
+            found = await reads.find_profiles(session, context.tenant_id, kind, query)
+        if found:
+            break
+    recent, _ = await reads.list_profiles(session, context.tenant_id, limit=25, before=None)
     return _render(
         request, "profiles.html", page="profiles", query=query, found=found, recent=recent
     )
@@ -255,22 +238,20 @@ def _lineage_by_path(changes: list[AttributeChange]) -> dict[str, list[Attribute
 
 
 @router.get("/profiles/{profile_id}")
-async def profile_page(request: Request, profile_id: str) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
+async def profile_page(
+    request: Request, profile_id: str, context: SignedIn, session: ReadSession
+) -> Response:
     try:
         wanted = uuid.UUID(profile_id)
-        async with _state(request).database.read() as session:
-            profile = await reads.get_profile(session, context.tenant_id, wanted)
-            timeline, _ = await reads.profile_events(
-                session, context.tenant_id, profile.id, limit=200, before=None
-            )
-            lineage = await reads.profile_lineage(session, context.tenant_id, profile.id, limit=500)
-            merges = await reads.profile_merges(session, context.tenant_id, profile.id)
-            orders, _ = await orders_service.list_orders(
-                session, context.tenant_id, profile_ids=[profile.id], limit=100, after=None
-            )
+        profile = await reads.get_profile(session, context.tenant_id, wanted)
+        timeline, _ = await reads.profile_events(
+            session, context.tenant_id, profile.id, limit=200, before=None
+        )
+        lineage = await reads.profile_lineage(session, context.tenant_id, profile.id, limit=500)
+        merges = await reads.profile_merges(session, context.tenant_id, profile.id)
+        orders, _ = await orders_service.list_orders(
+            session, context.tenant_id, profile_ids=[profile.id], limit=100, after=None
+        )
     except (ValueError, ProfileNotFound):
         return _render(request, "not_found.html", 404, page="profiles", message="No such profile.")
     return _render(
@@ -286,10 +267,7 @@ async def profile_page(request: Request, profile_id: str) -> Response:
 
 
 @router.post("/profiles/{profile_id}/unmerge")
-async def unmerge(request: Request, profile_id: str) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
+async def unmerge(request: Request, profile_id: str, context: SignedIn) -> Response:
     form = await _form(request)
     if not _csrf_ok(request, form):
         return _rejected("The form expired; reload the page.")
@@ -312,20 +290,20 @@ async def unmerge(request: Request, profile_id: str) -> Response:
 
 @router.get("/intelligence")
 async def intelligence_page(
-    request: Request, mode: str = "summary", model: str = "linear"
+    request: Request,
+    context: SignedIn,
+    session: ReadSession,
+    mode: str = "summary",
+    model: str = "linear",
 ) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
     mode = mode if mode in ("summary", "full") else "summary"
     model = model if model in MODELS else "linear"
-    async with _state(request).database.read() as session:
-        stats = await graph_service.stats(session, context.tenant_id)
-        attribution = await graph_service.attribution(
-            session,
-            context.tenant_id,
-            model,  # type: ignore[arg-type]  # checked against MODELS above
-        )
+    stats = await graph_service.stats(session, context.tenant_id)
+    attribution = await graph_service.attribution(
+        session,
+        context.tenant_id,
+        model,  # type: ignore[arg-type]  # checked against MODELS above
+    )
     return _render(
         request,
         "intelligence.html",
@@ -339,24 +317,18 @@ async def intelligence_page(
 
 
 @router.get("/intelligence/stats")
-async def intelligence_stats(request: Request) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
-    async with _state(request).database.read() as session:
-        stats = await graph_service.stats(session, context.tenant_id)
+async def intelligence_stats(request: Request, context: SignedIn, session: ReadSession) -> Response:
+    stats = await graph_service.stats(session, context.tenant_id)
     return _render(request, "_stats.html", stats=stats)
 
 
 @router.get("/intelligence/graph.json")
-async def intelligence_graph(request: Request, mode: str = "summary") -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return JSONResponse({"error": {"code": "unauthorized"}}, status_code=401)
-    async with _state(request).database.read() as session:
-        view = await graph_service.intelligence(
-            session, context.tenant_id, "full" if mode == "full" else "summary", 300
-        )
+async def intelligence_graph(
+    context: SignedInJson, session: ReadSession, mode: str = "summary"
+) -> Response:
+    view = await graph_service.intelligence(
+        session, context.tenant_id, "full" if mode == "full" else "summary", 300
+    )
     return JSONResponse(
         {
             "nodes": [
@@ -373,31 +345,24 @@ async def intelligence_graph(request: Request, mode: str = "summary") -> Respons
 
 
 @router.get("/pipeline")
-async def pipeline_page(request: Request) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
-    async with _state(request).database.read() as session:
-        board = await crm_service.board(session, context.tenant_id, 5000)
+async def pipeline_page(request: Request, context: SignedIn, session: ReadSession) -> Response:
+    board = await crm_service.board(session, context.tenant_id, 5000)
     return _render(request, "pipeline.html", page="pipeline", board=board)
 
 
 @router.get("/pipeline/board")
-async def board_fragment(request: Request) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
-    async with _state(request).database.read() as session:
-        board = await crm_service.board(session, context.tenant_id, 5000)
+async def board_fragment(request: Request, context: SignedIn, session: ReadSession) -> Response:
+    board = await crm_service.board(session, context.tenant_id, 5000)
     return _render(request, "_board.html", board=board)
 
 
-async def _webhooks_page(request: Request, context: TenantContext, notice: str | None) -> Response:
-    async with _state(request).database.read() as session:
-        connections = await webhooks_service.list_connections(session, context.tenant_id)
-        deliveries, _ = await webhooks_service.deliveries(
-            session, context.tenant_id, connection_id=None, limit=50, before=None
-        )
+async def _webhooks_page(
+    request: Request, session: Session, context: TenantContext, notice: str | None
+) -> Response:
+    connections = await webhooks_service.list_connections(session, context.tenant_id)
+    deliveries, _ = await webhooks_service.deliveries(
+        session, context.tenant_id, connection_id=None, limit=50, before=None
+    )
     return _render(
         request,
         "webhooks.html",
@@ -409,18 +374,16 @@ async def _webhooks_page(request: Request, context: TenantContext, notice: str |
 
 
 @router.get("/webhooks")
-async def webhooks_page(request: Request) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
-    return await _webhooks_page(request, context, None)
+async def webhooks_page(request: Request, context: SignedIn, session: ReadSession) -> Response:
+    return await _webhooks_page(request, session, context, None)
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/replay")
-async def replay(request: Request, delivery_id: str) -> Response:
-    context = await _signed_in(request)
-    if context is None:
-        return _to_sign_in()
+async def replay(
+    request: Request, delivery_id: str, context: SignedIn, session: ReadSession
+) -> Response:
+    """The replay is a unit of work of its own (`Database.run`, inside the service); the page
+    after it reads on `session`, which begins at its first statement: after that commit."""
     if not _csrf_ok(request, await _form(request)):
         return _rejected("The form expired; reload the page.")
     try:
@@ -434,4 +397,4 @@ async def replay(request: Request, delivery_id: str) -> Response:
         notice = f"Replayed: {receipt.status}."
     except (ValueError, JourneylineError) as exc:
         notice = f"Not replayed: {getattr(exc, 'message', 'no such delivery')}"
-    return await _webhooks_page(request, context, notice)
+    return await _webhooks_page(request, session, context, notice)

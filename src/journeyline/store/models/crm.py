@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from journeyline.statuses import DealKind, DealStage, LifecycleStage
 from journeyline.store.base import Base, UtcDateTime
 
 
@@ -36,7 +37,7 @@ class CrmPerson(Base):
     phone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     title: Mapped[str | None] = mapped_column(String(255), nullable=True)
     company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
-    lifecycle_stage: Mapped[str] = mapped_column(String(32))
+    lifecycle_stage: Mapped[LifecycleStage] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -51,8 +52,8 @@ class CrmDeal(Base):
     # UUIDv5 of (tenant, "deal", key).
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     key: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[DealKind] = mapped_column(String(16))
+    stage: Mapped[DealStage] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(255))
     amount: Mapped[float | None] = mapped_column(Float, nullable=True)
     currency: Mapped[str | None] = mapped_column(String(8), nullable=True)
@@ -62,6 +63,6 @@ class CrmDeal(Base):
     cancelled: Mapped[bool] = mapped_column(Boolean)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    basis_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    basis_stage: Mapped[DealStage | None] = mapped_column(String(16), nullable=True)
     basis_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     basis_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)

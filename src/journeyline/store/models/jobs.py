@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Index, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from journeyline.statuses import JobStatus, KeyKind
 from journeyline.store.base import Base, JsonType, UtcDateTime
 
 
@@ -24,8 +25,8 @@ class IngestJob(Base):
     # Which adapter reads the items: "keystone" (batch route) or "marketing" (native import).
     dialect: Mapped[str] = mapped_column(String(32))
     # The key kind that submitted the job; its context is rebuilt from it when the job runs.
-    key_kind: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16))
+    key_kind: Mapped[KeyKind] = mapped_column(String(8))
+    status: Mapped[JobStatus] = mapped_column(String(16))
     # The items as accepted: a JSON array, stored verbatim. Cleared once the job completes:
     # every accepted event is then in the log (with its raw payload).
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

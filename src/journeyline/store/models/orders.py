@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from journeyline.statuses import OrderStatus
 from journeyline.store.base import Base, JsonType, UtcDateTime
 
 
@@ -23,7 +24,7 @@ class Order(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     order_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     profile_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[OrderStatus] = mapped_column(String(16))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
     # Amounts arrive as JSON numbers in major units; they are kept as such.
     total: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from journeyline.statuses import ProfileStatus
 from journeyline.store.base import Base, JsonType, UtcDateTime
 
 
@@ -21,7 +22,7 @@ class Profile(Base):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[ProfileStatus] = mapped_column(String(10))
     merged_into: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonType)
     # Top-level attribute key -> ISO time of the event that last changed it (late-event rule).

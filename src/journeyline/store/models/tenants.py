@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from journeyline.statuses import KeyKind
 from journeyline.store.base import Base, JsonType, UtcDateTime
 
 
@@ -30,7 +31,7 @@ class ApiKey(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[KeyKind] = mapped_column(String(10))
     # What the tenant calls the key ("checkout service"); optional.
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # SHA-256 of the whole key: keys are 190 random bits, so a fast hash is enough to make a

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, delete, select, update
 
+from journeyline.statuses import DealKind, DealStage
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
 from journeyline.store.repositories.scoped import TenantRepository, slices, table_of
 
@@ -20,8 +22,8 @@ DEALS = table_of(CrmDeal)
 class DealColumns(NamedTuple):
     id: uuid.UUID
     key: str
-    kind: str
-    stage: str
+    kind: DealKind
+    stage: DealStage
     name: str
     amount: float | None
     currency: str | None
@@ -31,7 +33,7 @@ class DealColumns(NamedTuple):
     cancelled: bool
     first_seen_at: datetime
     last_activity_at: datetime
-    basis_stage: str | None
+    basis_stage: DealStage | None
     basis_at: datetime | None
     basis_event_id: uuid.UUID | None
 
@@ -44,7 +46,87 @@ class CompanyColumns(NamedTuple):
     name_given: bool
 
 
+class DealRecord(Protocol):
+    """A deal as `save_deals` writes it: crm/deals.py's `Deal`, read by attribute (the store
+    sits below the CRM and does not import it). Its fields are `DealColumns`'."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> DealKind: ...
+    @property
+    def stage(self) -> DealStage: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def amount(self) -> Decimal | float | None: ...
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def profile_id(self) -> uuid.UUID | None: ...
+    @property
+    def company_id(self) -> uuid.UUID | None: ...
+    @property
+    def subscription_id(self) -> str | None: ...
+    @property
+    def cancelled(self) -> bool: ...
+    @property
+    def first_seen_at(self) -> datetime: ...
+    @property
+    def last_activity_at(self) -> datetime: ...
+    @property
+    def basis_stage(self) -> DealStage | None: ...
+    @property
+    def basis_at(self) -> datetime | None: ...
+    @property
+    def basis_event_id(self) -> uuid.UUID | None: ...
+
+
+class CompanyRecord(Protocol):
+    """A company as `save_companies` writes it: crm/companies.py's `Company`."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def domain(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def name_given(self) -> bool: ...
+
+
+def _deal_row(deal: DealRecord) -> dict[str, Any]:
+    row = {name: getattr(deal, name) for name in DealColumns._fields}
+    row["amount"] = None if deal.amount is None else float(deal.amount)
+    return row
+
+
+def _company_row(company: CompanyRecord, now: datetime) -> dict[str, Any]:
+    return {**{name: getattr(company, name) for name in CompanyColumns._fields}, "updated_at": now}
+
+
 class CrmRepository(TenantRepository):
+    async def save_deals(self, new: Sequence[DealRecord], changed: Sequence[DealRecord]) -> None:
+        """A chunk's deals: the new ones appended, the changed ones updated by id (`save_rows`'
+        bulk shapes; the amount is stored as the column's float)."""
+        await self.save_rows(
+            DEALS, "id", [_deal_row(d) for d in new], [_deal_row(d) for d in changed]
+        )
+
+    async def save_companies(
+        self, new: Sequence[CompanyRecord], changed: Sequence[CompanyRecord], now: datetime
+    ) -> None:
+        await self.save_rows(
+            COMPANIES,
+            "id",
+            [_company_row(c, now) for c in new],
+            [_company_row(c, now) for c in changed],
+        )
+
     async def deals_by_id(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, DealColumns]:
         """The deals with these ids, as written so far in this transaction."""
         rows = await self.lookup(DEALS, ("id",), set(ids), DealColumns._fields)

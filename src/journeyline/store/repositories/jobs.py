@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journeyline.statuses import JobStatus
 from journeyline.store.models import IngestJob
 from journeyline.store.repositories.scoped import TenantRepository
 
@@ -122,7 +123,7 @@ class JobRepository(TenantRepository):
         result = await self.session.execute(statement)
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def finish(self, job_id: uuid.UUID, token: str, status: str, now: datetime) -> bool:
+    async def finish(self, job_id: uuid.UUID, token: str, status: JobStatus, now: datetime) -> bool:
         """Close the job; a completed job's body is dropped (its events are in the log)."""
         values: dict[str, Any] = {
             "status": status,

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journeyline.statuses import OrderStatus
 from journeyline.store.models import Order, Product
 from journeyline.store.repositories.scoped import TenantRepository, table_of
 
@@ -22,7 +23,7 @@ class OrderColumns(NamedTuple):
 
     order_id: str
     profile_id: uuid.UUID | None
-    status: str
+    status: OrderStatus
     items: list[dict[str, Any]]
     total: float | None
     currency: str | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     and_,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from journeyline.statuses import ProfileStatus
 from journeyline.store.models import (
     AttributeChange,
     Identity,
@@ -57,7 +58,7 @@ class ProfileColumns(NamedTuple):
     """A profile's columns as resolution reads them (`STATE_COLUMNS`, in this order)."""
 
     id: uuid.UUID
-    status: str
+    status: ProfileStatus
     merged_into: uuid.UUID | None
     attributes: dict[str, Any] | None
     attribute_times: dict[str, str] | None
@@ -67,6 +68,36 @@ class ProfileColumns(NamedTuple):
 
 
 STATE_COLUMNS = ProfileColumns._fields
+
+
+class ProfileRecord(Protocol):
+    """A profile as `insert_states` and `update_states` write it: identity/identity_map.py's
+    `ProfileState`, read by attribute (the store sits below identity and does not import it)."""
+
+    id: uuid.UUID
+    status: ProfileStatus
+    merged_into: uuid.UUID | None
+    attributes: dict[str, Any]
+    times: dict[str, str]
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    event_count: int
+
+
+def _profile_row(state: ProfileRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "id": state.id,
+        "status": state.status,
+        "merged_into": state.merged_into,
+        "attributes": state.attributes,
+        "attribute_times": state.times,
+        "first_seen_at": state.first_seen_at or now,
+        "last_seen_at": state.last_seen_at or now,
+        "event_count": state.event_count,
+        "updated_at": now,
+    }
+
+
 # The Core tables, for executemany UPDATEs keyed on other columns than the primary key.
 IDENTITIES = table_of(Identity)
 PROFILES = table_of(Profile)
@@ -291,6 +322,14 @@ class ProfileRepository(TenantRepository):
         await self.session.execute(
             statement, [{"b_from": from_id, "b_into": into_id} for from_id, into_id in pairs]
         )
+
+    async def insert_states(self, states: Sequence[ProfileRecord], now: datetime) -> None:
+        """New profiles, created now (one with no event yet has been seen now)."""
+        await self.insert_profiles([{**_profile_row(s, now), "created_at": now} for s in states])
+
+    async def update_states(self, states: Sequence[ProfileRecord], now: datetime) -> None:
+        """Changed profiles: every column a profile's state holds, updated by id."""
+        await self.update_profiles([_profile_row(s, now) for s in states])
 
     async def insert_profiles(self, rows: Sequence[dict[str, Any]]) -> None:
         await self.append_rows(PROFILES, rows)
