@@ -203,6 +203,9 @@ async def test_the_worker_writes_json_lines_naming_each_jobs_id_and_tenant(
     lines = [orjson.loads(line) for line in stderr.decode().splitlines()]
     assert lines, "the worker wrote no line"
     assert all(line.keys() >= {"time", "level", "logger", "message"} for line in lines)
-    (done,) = [line for line in lines if line["message"].startswith("ingest job ")]
-    assert (done["job_id"], done["tenant_id"]) == (str(ref.job_id), str(context.tenant_id))
+    # The queue is the machine's: a job another test (or test run) left in it may run too.
+    jobs = [line for line in lines if line["message"].startswith("ingest job ")]
+    assert all("job_id" in line and "tenant_id" in line for line in jobs)
+    (done,) = [line for line in jobs if line["job_id"] == str(ref.job_id)]
+    assert done["tenant_id"] == str(context.tenant_id)
     assert (done["logger"], done["level"]) == ("journeyline.worker", "INFO")
