@@ -395,13 +395,18 @@ def test_two_tabs_share_one_session_and_an_idle_session_rotates(
     assert {e["session_id"] for e in views} == {session_id}
 
     # 30 minutes without activity (the stored last activity moved back) start a new session.
-    first.evaluate(
+    # Chromium hands a localStorage write to the other tabs' renderer processes asynchronously,
+    # so each step waits until the other tab's storage holds the write before it acts on it.
+    stored = "() => JSON.parse(localStorage.getItem('jl.s'))"
+    moved_back = first.evaluate(
         "() => { const s = JSON.parse(localStorage.getItem('jl.s'));"
-        " s.t -= 31 * 60 * 1000; localStorage.setItem('jl.s', JSON.stringify(s)) }"
+        " s.t -= 31 * 60 * 1000; localStorage.setItem('jl.s', JSON.stringify(s)); return s.t }"
     )
+    second.wait_for_function(f"t => ({stored})().t === t", arg=moved_back)
     second.evaluate("journeyline.track('Came Back')")
     rotated = second.evaluate("journeyline.sessionId()")
     assert rotated != session_id
+    first.wait_for_function(f"i => ({stored})().i === i", arg=rotated)
     assert first.evaluate("journeyline.sessionId()") == rotated
     events = timeline(reader, "session_id", rotated, has("Came Back"))
     assert [e["event_name"] for e in events if e["session_id"] == rotated] == ["Came Back"]
