@@ -303,8 +303,14 @@ def test_two_tabs_offline_keep_separate_queues_and_both_deliver(
     with answered(second):
         load(second, url)
     browsing.context.set_offline(True)
-    first.evaluate("journeyline.track('From First 1')")
-    second.evaluate("journeyline.track('From Second')")
+    # The timeline orders by the tabs' timestamps: two calls in one millisecond, one per tab, would
+    # tie (4 in 500 sequential calls to two tabs landed in one millisecond under load), and the
+    # tie would go to whichever tab's batch the server stored first. Each call waits for its
+    # tab's clock to pass the previous one's.
+    done = first.evaluate("journeyline.track('From First 1') || Date.now()")
+    second.wait_for_function("t => Date.now() > t", arg=done)
+    done = second.evaluate("journeyline.track('From Second') || Date.now()")
+    first.wait_for_function("t => Date.now() > t", arg=done)
     first.evaluate("journeyline.track('From First 2')")
     # Neither tab overwrote the other's stored queue.
     assert [e["event_name"] for e in queued(first)] == ["From First 1", "From First 2"]
