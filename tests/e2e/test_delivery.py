@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -303,8 +305,14 @@ def test_two_tabs_offline_keep_separate_queues_and_both_deliver(
     with answered(second):
         load(second, url)
     browsing.context.set_offline(True)
-    first.evaluate("journeyline.track('From First 1')")
-    second.evaluate("journeyline.track('From Second')")
+    # The timeline orders by the tabs' timestamps: two calls in one millisecond, one per tab, would
+    # tie (4 in 500 sequential calls to two tabs landed in one millisecond under load), and the
+    # tie would go to whichever tab's batch the server stored first. Each call waits for its
+    # tab's clock to pass the previous one's.
+    done = first.evaluate("journeyline.track('From First 1') || Date.now()")
+    second.wait_for_function("t => Date.now() > t", arg=done)
+    done = second.evaluate("journeyline.track('From Second') || Date.now()")
+    first.wait_for_function("t => Date.now() > t", arg=done)
     first.evaluate("journeyline.track('From First 2')")
     # Neither tab overwrote the other's stored queue.
     assert [e["event_name"] for e in queued(first)] == ["From First 1", "From First 2"]
@@ -325,8 +333,9 @@ def test_two_tabs_offline_keep_separate_queues_and_both_deliver(
 def test_a_tab_opened_from_another_gets_its_own_queue_key(
     api: Server, site: Site, browsing: Browsing, reader: Reader
 ) -> None:
-    """window.open copies sessionStorage, tab id included: the new tab sees the opener's fresh
-    heartbeat under that id and takes a new one rather than share (and overwrite) its queue."""
+    """window.open copies sessionStorage, tab id included: the new tab sees a heartbeat under that
+    id that is not `0` (the page holding it has not left) and takes a new one rather than share
+    (and overwrite) its queue."""
     browsing.context.add_init_script(  # (about:blank has no storage)
         "try { window.inheritedTab = sessionStorage.getItem('jl.t') } catch (e) {}"
     )
@@ -353,3 +362,108 @@ def test_a_tab_opened_from_another_gets_its_own_queue_key(
     browsing.context.set_offline(False)
     anonymous_id = popup.evaluate("journeyline.anonymousId()")
     timeline(reader, "anonymous_id", anonymous_id, has("In Opener", "In Popup"), browsing=browsing)
+
+
+HEARTBEAT = "localStorage.getItem('jl.h.' + sessionStorage.getItem('jl.t'))"
+
+
+@contextmanager
+def scripts_stopped(browsing: Browsing, page: Page) -> Iterator[None]:
+    """The page's scripts, timers included, do not run within: a tab frozen by the browser.
+    (The override belongs to the DevTools session that set it: the same one lifts it.)"""
+    session = browsing.context.new_cdp_session(page)
+    session.send("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        yield
+    finally:
+        session.send("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def ticked_since(page: Page, moment: float) -> None:
+    """Until the page's tracker has written a heartbeat at `moment` (its clock, ms) or later."""
+    page.wait_for_function(f"t => +{HEARTBEAT} >= t", arg=moment)
+
+
+def test_a_tab_opened_from_a_stalled_tab_still_gets_its_own_queue_key(
+    api: Server, site: Site, browsing: Browsing, reader: Reader
+) -> None:
+    """A frozen or starved tab's heartbeat is old, like a gone tab's: a tab that inherited its id
+    (window.open, a duplicated tab) must not take it as free, or the two tabs would share one
+    queue key once the first runs again, each overwriting the other's stored queue."""
+    browsing.context.add_init_script(
+        "try { window.inheritedTab = sessionStorage.getItem('jl.t') } catch (e) {}"
+    )
+    url = site.add("/stalled-opener.html", html("Stalled Opener", tracker_tag(api)))
+    opener = load(browsing.new_page(), url)
+    wait_until_delivered(opener)
+    with browsing.context.expect_page() as opened:
+        opener.evaluate("window.open('about:blank')")  # sessionStorage is copied now
+    popup = opened.value
+    tab_id = "sessionStorage.getItem('jl.t')"
+    opener_tab = opener.evaluate(tab_id)
+    with scripts_stopped(browsing, opener):
+        # Past the 5 s after which a heartbeat counts as stale (read where the popup reads it).
+        popup.wait_for_function(
+            "k => Date.now() - +localStorage.getItem(k) > 5000",
+            arg="jl.h." + opener_tab,
+            polling=100,
+        )
+        load(popup, url)
+        assert popup.evaluate("inheritedTab") == opener_tab
+        assert popup.evaluate(tab_id) != opener_tab
+        wait_until_delivered(popup)
+        resumed = time.time() * 1000  # the machine's clock, as the page's Date.now()
+    ticked_since(opener, resumed)
+    browsing.context.set_offline(True)
+    opener.evaluate("journeyline.track('In Stalled Opener')")
+    popup.evaluate("journeyline.track('In Its Popup')")
+    assert [e["event_name"] for e in queued(opener)] == ["In Stalled Opener"]
+    assert [e["event_name"] for e in queued(popup)] == ["In Its Popup"]
+    browsing.context.set_offline(False)
+    anonymous_id = popup.evaluate("journeyline.anonymousId()")
+    timeline(
+        reader,
+        "anonymous_id",
+        anonymous_id,
+        has("In Stalled Opener", "In Its Popup"),
+        browsing=browsing,
+    )
+
+
+def test_a_tab_stalled_itself_does_not_take_the_queue_of_a_tab_silent_meanwhile(
+    api: Server, site: Site, browsing: Browsing, reader: Reader
+) -> None:
+    """After a stall of its own (the machine asleep, the renderer starved by load), a tab finds
+    every other tab's heartbeat old: that proves nothing about them. Only a tab silent for 5 s
+    while this one was running counts as gone."""
+    url = site.add("/stall.html", html("Stall", tracker_tag(api)))
+    opener = load(browsing.new_page(), url)
+    with browsing.context.expect_page() as opened:
+        opener.evaluate("window.open(location.href)")
+    popup = opened.value
+    popup.wait_for_load_state()
+    popup.wait_for_function(READY)
+    wait_until_delivered(opener)
+    wait_until_delivered(popup)
+    browsing.context.set_offline(True)
+    popup.evaluate("journeyline.track('Kept By The Popup')")
+
+    with scripts_stopped(browsing, popup):  # silent through the stall and a while after it
+        # A 6 s long task: the opener's timers do not run meanwhile.
+        stalled_until = opener.evaluate(
+            "() => { const end = Date.now() + 6000; while (Date.now() < end); return end }"
+        )
+        # 1.5 s of the opener running again: ten ticks or more, so a reclaim came due.
+        ticked_since(opener, stalled_until + 1500)
+        resumed = time.time() * 1000
+    ticked_since(popup, resumed)
+    assert queued(opener) == []
+    assert [e["event_name"] for e in queued(popup)] == ["Kept By The Popup"]
+
+    browsing.context.set_offline(False)
+    anonymous_id = popup.evaluate("journeyline.anonymousId()")
+    events = timeline(
+        reader, "anonymous_id", anonymous_id, has("Kept By The Popup"), browsing=browsing
+    )
+    [kept] = [e for e in events if e["event_name"] == "Kept By The Popup"]
+    only_once_delivered(browsing, kept["external_event_id"])

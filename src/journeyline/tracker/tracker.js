@@ -12,9 +12,11 @@ try { (function (w, d, nav) {
   var dnt = attr('respect-dnt') != null;
   var auto = attr('auto') != 'false';
   var P = 'jl.', ANON = P + 'a', SESS = P + 's', OUT = P + 'o', TAB = P + 't', Q = P + 'q.', HB = P + 'h.';
-  var IDLE = 18e5, STALE = Math.max(5000, 5 * every), MAXQ = 500, BATCH = 100, BODY = 60000, EVENT = 32000;
+  var IDLE = 18e5, STALE = Math.max(5000, 5 * every), GAP = STALE / 2, MAXQ = 500, BATCH = 100, BODY = 60000, EVENT = 32000;
   var CAMP = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'gclid', 'fbclid', 'msclkid'];
   var mem = {}, q = [], fly = {}, flying = 0, flyBytes = 0, wait = 0, tries = 0, last = 0, ticks = 0;
+  // When this page's current run of ticks began (a gap of GAP between ticks breaks it); the last tick.
+  var since = new Date().getTime(), ticked = since;
   var tab, api, ref = d.referrer, path = where(), href = location.href;
 
   function safe(f) {
@@ -94,9 +96,12 @@ try { (function (w, d, nav) {
     else del(Q + tab);
   }
   function hb(t) { set(HB + tab, '' + t); }
+  // A tab is gone when it left (heartbeat 0), or when it has been silent for STALE of the time
+  // this page has been running without a break: after a stall of this page too (the machine
+  // asleep, the renderer starved, this tab frozen), the others' old heartbeats prove nothing.
   function stale(id) {
-    var t = +get(HB + id);
-    return !(now() - t < STALE);
+    var v = get(HB + id);
+    return v === '0' || !(now() - Math.max(+v || 0, since) < STALE);
   }
   function adopt(k) {
     var old = json(k), ids = {}, i;
@@ -298,11 +303,11 @@ try { (function (w, d, nav) {
   }
 
   safe(function () {
-    var h;
-    // This tab's queue key; a fresh heartbeat under it means a live twin (a duplicated tab).
+    // This tab's queue key, kept only from a page of this tab that has left (heartbeat 0): any
+    // other heartbeat may be a live twin's (a duplicated tab or window.open copies sessionStorage),
+    // however old, since a frozen or stalled tab's heartbeat is old too.
     tab = get(TAB, 1);
-    h = tab && +get(HB + tab);
-    if (!tab || now() - h < STALE) set(TAB, tab = uuid(), 1);
+    if (!tab || get(HB + tab) !== '0') set(TAB, tab = uuid(), 1);
     adopt(Q + tab); // this tab's previous page
     reclaim();
     hb(now());
@@ -327,7 +332,10 @@ try { (function (w, d, nav) {
     });
     on('visibilitychange', function () { if (d.visibilityState == 'hidden') burst(); }, d);
     setInterval(safe(function () {
-      hb(now());
+      var t = now();
+      if (!(t - ticked < GAP)) since = t;
+      ticked = t;
+      hb(t);
       if (++ticks % 10 == 0) reclaim();
       flush();
     }), every);
