@@ -25,6 +25,7 @@ from journeyline.api import (
     keys,
     keystone,
     orders,
+    posthog,
     profiles,
     sdk_settings,
     segment,
@@ -195,6 +196,7 @@ def create_app(
         segment,
         browser_sdks,
         sdk_settings,
+        posthog,
     ):
         app.include_router(module.router)
     public = (
@@ -205,6 +207,7 @@ def create_app(
         *segment.PUBLIC_PATHS,
         *browser_sdks.PUBLIC_PATHS,
         *sdk_settings.PUBLIC_PATHS,
+        *posthog.PUBLIC_PATHS,
     )
     app.include_router(web_routes.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
