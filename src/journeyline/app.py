@@ -26,6 +26,7 @@ from journeyline.api import (
     keystone,
     orders,
     posthog,
+    posthog_flags,
     profiles,
     sdk_settings,
     segment,
@@ -197,6 +198,7 @@ def create_app(
         browser_sdks,
         sdk_settings,
         posthog,
+        posthog_flags,
     ):
         app.include_router(module.router)
     public = (
@@ -208,11 +210,14 @@ def create_app(
         *browser_sdks.PUBLIC_PATHS,
         *sdk_settings.PUBLIC_PATHS,
         *posthog.PUBLIC_PATHS,
+        *posthog_flags.PUBLIC_PATHS,
     )
     app.include_router(web_routes.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
     app.add_middleware(
-        PublicCors, public_paths=public, public_patterns=sdk_settings.PUBLIC_PATTERNS
+        PublicCors,
+        public_paths=public,
+        public_patterns=(*sdk_settings.PUBLIC_PATTERNS, *posthog_flags.PUBLIC_PATTERNS),
     )
     app.add_middleware(StorableUrls)
     app.add_middleware(SecurityHeaders)
