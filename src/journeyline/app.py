@@ -25,6 +25,8 @@ from journeyline.api import (
     keys,
     keystone,
     orders,
+    posthog,
+    posthog_flags,
     profiles,
     sdk_settings,
     segment,
@@ -197,6 +199,8 @@ def create_app(
         segment,
         browser_sdks,
         sdk_settings,
+        posthog,
+        posthog_flags,
     ):
         app.include_router(module.router)
     public = (
@@ -207,11 +211,15 @@ def create_app(
         *segment.PUBLIC_PATHS,
         *browser_sdks.PUBLIC_PATHS,
         *sdk_settings.PUBLIC_PATHS,
+        *posthog.PUBLIC_PATHS,
+        *posthog_flags.PUBLIC_PATHS,
     )
     app.include_router(web_routes.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
     app.add_middleware(
-        PublicCors, public_paths=public, public_patterns=sdk_settings.PUBLIC_PATTERNS
+        PublicCors,
+        public_paths=public,
+        public_patterns=(*sdk_settings.PUBLIC_PATTERNS, *posthog_flags.PUBLIC_PATTERNS),
     )
     app.add_middleware(StorableUrls)
     app.add_middleware(SecurityHeaders)

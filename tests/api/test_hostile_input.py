@@ -170,8 +170,10 @@ def body_probes(method: str, path: str, tenant: TenantKeys) -> Iterator[Probe]:
         yield Probe(f"all-fields-{type(wrong).__name__}", _json(dict.fromkeys(names, wrong)))
     for name in names:
         yield Probe(f"field-{name}", _json({**base, name: [{"wrong": "type"}]}))
-    # Segment inflates (up to its limit: 413); every other route reads plain JSON (415).
-    segment = "segment" in SPEC["paths"][path][method].get("tags", [])
+    # Segment and PostHog inflate (up to their limit: 413); every other route reads plain JSON
+    # (415).
+    tags = SPEC["paths"][path][method].get("tags", [])
+    segment = "segment" in tags or "posthog" in tags
     yield Probe(
         "gzip-bomb",
         _gzip_bomb(),

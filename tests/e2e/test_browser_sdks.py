@@ -41,6 +41,8 @@ BUNDLES = {
     "segment": SDK_DIR / "node_modules/@segment/analytics-next/dist/umd/index.js",
     "rudderstack": SDK_DIR
     / "node_modules/@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js",
+    # tests/e2e/test_posthog_js.py's: posthog-js's self-contained build.
+    "posthog": SDK_DIR / "node_modules/posthog-js/dist/array.full.no-external.js",
 }
 
 

@@ -610,3 +610,20 @@ def test_lineage_and_the_unmerge_diff_agree_on_what_changed(
 def test_a_leaf_changes_by_json_equality(old: Any, new: Any, changed: bool) -> None:
     assert bool(diff_attributes({"n": old}, {"n": new})) is changed
     assert leaf_unchanged(old, new) is not changed
+
+
+def test_set_once_adds_absent_keys_and_never_overwrites() -> None:
+    result = merge_attributes(
+        {"plan": "free"},
+        {},
+        {"$set_once": {"plan": "pro", "first_seen": "2026-01-01"}, "email": "a@b.com"},
+        T0,
+    )
+    assert result.attributes == {"plan": "free", "first_seen": "2026-01-01", "email": "a@b.com"}
+    assert "$set_once" not in result.attributes
+    assert {change.path for change in result.changes} == {"first_seen", "email"}
+
+
+def test_set_once_yields_to_a_set_in_the_same_patch() -> None:
+    result = merge_attributes({}, {}, {"plan": "pro", "$set_once": {"plan": "free"}}, T0)
+    assert result.attributes == {"plan": "pro"}

@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 UNSET_KEY: Final = "$unset"
+# PostHog's `$set_once` (decision 66): keys set only where the profile has none yet.
+SET_ONCE_KEY: Final = "$set_once"
+SPECIAL_KEYS: Final = frozenset({UNSET_KEY, SET_ONCE_KEY})
 
 # Marks a patch value that carries no data (a dict made only of nulls), so it must not apply.
 _NOTHING: Final = object()
@@ -190,6 +193,11 @@ def _unset_paths(patch: dict[str, Any]) -> list[str]:
     return []
 
 
+def _set_once(patch: dict[str, Any]) -> dict[str, Any]:
+    values = patch.get(SET_ONCE_KEY)
+    return values if isinstance(values, dict) else {}
+
+
 def merge_attributes(
     attributes: dict[str, Any],
     times: dict[str, str],
@@ -202,8 +210,9 @@ def merge_attributes(
     a list onto a scalar unions (the scalar first); a scalar onto a list is appended if absent;
     a scalar replaces a scalar; an object and a non-object replace each other (one change at
     that path); null never erases anything. `patch["$unset"]` (a list of dotted paths; anything
-    else is ignored) removes paths before the rest of the patch applies. `$unset` is special
-    only at the top level of the patch.
+    else is ignored) removes paths before the rest of the patch applies. `patch["$set_once"]`
+    (an object) adds each of its top-level keys the profile does not hold after the rest of the
+    patch, and never changes one it holds. Both are special only at the top level of the patch.
 
     Late events: a top-level key whose stored time is strictly newer than `at` is left alone
     (set and unset). A key's time is set to `at` only when the event actually changed something
@@ -228,7 +237,12 @@ def merge_attributes(
             _unset_path(result, segments)
             touched[segments[0]] = None
     for key, value in patch.items():
-        if key != UNSET_KEY and not _is_late(times, key, at):
+        if key not in SPECIAL_KEYS and not _is_late(times, key, at):
+            _own(result, key, owned)
+            _merge_value(result, key, value)
+            touched[key] = None
+    for key, value in _set_once(patch).items():
+        if key not in SPECIAL_KEYS and key not in result and value is not None:
             _own(result, key, owned)
             _merge_value(result, key, value)
             touched[key] = None
@@ -262,7 +276,7 @@ def merge_profiles_attributes(
     new_times = dict(target_times)
     changes: list[AttributeChange] = []
     for key, value in source.items():
-        if key == UNSET_KEY:
+        if key in SPECIAL_KEYS:
             continue
         at = _parse_time(source_times.get(key)) or fallback
         if _is_late(target_times, key, at):

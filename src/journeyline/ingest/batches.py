@@ -158,7 +158,9 @@ async def run_job(
 
 
 def _dialect(name: str) -> Dialect:
-    return "marketing" if name == "marketing" else "keystone"
+    if name in ("marketing", "posthog"):
+        return "marketing" if name == "marketing" else "posthog"
+    return "keystone"
 
 
 async def _claim(

@@ -16,6 +16,7 @@ from journeyline.ingest.canonical import CanonicalEvent, SourceType
 from journeyline.ingest.dialects.fields import check_event_limits
 from journeyline.ingest.dialects.keystone import parse_keystone_event
 from journeyline.ingest.dialects.marketing import parse_marketing_event
+from journeyline.ingest.dialects.posthog import parse_posthog_event
 from journeyline.ingest.group_commit import GroupCommitter
 from journeyline.ingest.outcome import EventOutcome
 from journeyline.tenancy.context import TenantContext
@@ -23,7 +24,7 @@ from journeyline.tenancy.context import TenantContext
 Adapted = CanonicalEvent | JourneylineError
 
 
-Dialect = Literal["keystone", "marketing"]
+Dialect = Literal["keystone", "marketing", "posthog"]
 
 
 def parser_for(
@@ -41,6 +42,8 @@ def parser_for(
             received_at=received_at,
             phone_region=context.phone_region,
         )
+    if dialect == "posthog":
+        return partial(parse_posthog_event, source_type=source_type, received_at=received_at)
     return partial(
         parse_marketing_event,
         source_type=source_type,
