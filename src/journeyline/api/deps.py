@@ -125,6 +125,26 @@ async def authenticate(state: AppState, key: str | None, address: str) -> Tenant
     return context
 
 
+async def authenticate_url_key(
+    request: Request,
+    state: AppState,
+    key: str | None,
+    in_url: bool,
+    *,
+    missing: str,
+    in_url_refused: str,
+) -> TenantContext:
+    """`authenticate` for a key that may have come in the URL (`?writeKey=`, `?api_key=`): a
+    missing key is 401 with `missing`, a secret key in a URL is 403 with `in_url_refused`
+    (it ends up in logs, histories and proxies: decision 62)."""
+    if key is None:
+        raise Unauthorized(missing)
+    context = await authenticate(state, key, client_address(request))
+    if in_url and context.is_secret:
+        raise Forbidden(in_url_refused)
+    return context
+
+
 async def charge_batch_events(state: AppState, context: TenantContext, events: int) -> None:
     """POST /tenant/ingest/batch spends its events from the key's batch budget."""
     if context.key_id is None:

@@ -26,7 +26,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import parse_json, read_body
-from journeyline.api.deps import StateDep, authenticate, charge_batch_events, client_address
+from journeyline.api.deps import (
+    StateDep,
+    authenticate_url_key,
+    charge_batch_events,
+)
 from journeyline.api.openapi_bodies import json_body
 from journeyline.api.openapi_errors import KEYED, errors
 from journeyline.api.responses import OrjsonResponse
@@ -35,14 +39,14 @@ from journeyline.errors import (
     MalformedBody,
     PayloadTooLarge,
     RejectedMessage,
-    Unauthorized,
 )
 from journeyline.ingest import batches, wire
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest.batches import JobRef
 from journeyline.ingest.canonical import SourceType
-from journeyline.ingest.dialects.fields import as_utc, check_event_limits
+from journeyline.ingest.dialects.fields import check_event_limits
 from journeyline.ingest.dialects.posthog import PostHogEvent, parse_posthog_event, split_patch
+from journeyline.payloads import iso_time
 from journeyline.tenancy.context import TenantContext
 
 router = APIRouter(tags=["posthog"], responses={**KEYED, **errors(400, 403, 413, 422)})
@@ -159,22 +163,14 @@ async def _context(
     request: Request, state: Any, fields: dict[str, Any], events: list[object]
 ) -> TenantContext:
     key, in_url = _key(request, fields, events)
-    if key is None:
-        raise Unauthorized("an api_key is required: in the body, or ?api_key=")
-    context = await authenticate(state, key, client_address(request))
-    if in_url and context.is_secret:
-        raise Forbidden(SECRET_KEY_IN_URL)
-    return context
-
-
-def _sent_at(fields: dict[str, Any]) -> datetime | None:
-    value = fields.get("sent_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
-        return None
+    return await authenticate_url_key(
+        request,
+        state,
+        key,
+        in_url,
+        missing="an api_key is required: in the body, or ?api_key=",
+        in_url_refused=SECRET_KEY_IN_URL,
+    )
 
 
 async def capture(request: Request, state: StateDep) -> OrjsonResponse:
@@ -200,7 +196,7 @@ async def capture(request: Request, state: StateDep) -> OrjsonResponse:
     if fields.get("historical_migration") is True:
         return await _migrate(state, context, expanded)
     received_at = datetime.now(UTC)
-    sent_at = _sent_at(fields)
+    sent_at = iso_time(fields.get("sent_at"))
     source_type: SourceType = "internal" if context.is_secret else "direct"
 
     def parse(item: object) -> Any:

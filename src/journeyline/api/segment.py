@@ -18,12 +18,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from journeyline.api.bodies import parse_json, read_body
-from journeyline.api.deps import StateDep, authenticate, client_address
+from journeyline.api.deps import StateDep, authenticate_url_key
 from journeyline.api.openapi_bodies import json_body, model_schema
 from journeyline.api.openapi_errors import KEYED, errors
 from journeyline.api.responses import OrjsonResponse
 from journeyline.errors import (
-    Forbidden,
     JourneylineError,
     MalformedBody,
     PayloadTooLarge,
@@ -33,12 +32,13 @@ from journeyline.errors import (
 )
 from journeyline.ingest import service as ingest_service
 from journeyline.ingest import wire
-from journeyline.ingest.dialects.fields import as_utc, check_event_limits
+from journeyline.ingest.dialects.fields import check_event_limits
 from journeyline.ingest.dialects.segment import (
     SEGMENT_SOURCE,
     SegmentMessage,
     parse_segment_message,
 )
+from journeyline.payloads import iso_time
 from journeyline.tenancy.context import TenantContext
 
 # Compressed bodies are taken here (gzip): no 415.
@@ -121,22 +121,14 @@ def _write_key(request: Request, document: dict[str, Any]) -> tuple[str | None, 
 
 async def _context(request: Request, state: Any, document: dict[str, Any]) -> TenantContext:
     key, in_url = _write_key(request, document)
-    if key is None:
-        raise Unauthorized("a write key is required: HTTP Basic user name, or writeKey")
-    context = await authenticate(state, key, client_address(request))
-    if in_url and context.is_secret:
-        raise Forbidden(SECRET_KEY_IN_URL)
-    return context
-
-
-def _sent_at(document: dict[str, Any]) -> datetime | None:
-    value = document.get("sentAt")
-    if not isinstance(value, str):
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
-        return None
+    return await authenticate_url_key(
+        request,
+        state,
+        key,
+        in_url,
+        missing="a write key is required: HTTP Basic user name, or writeKey",
+        in_url_refused=SECRET_KEY_IN_URL,
+    )
 
 
 def _parser(context: TenantContext, document: dict[str, Any], received_at: datetime) -> Any:
@@ -148,7 +140,7 @@ def _parser(context: TenantContext, document: dict[str, Any], received_at: datet
             source=SEGMENT_SOURCE,
             source_type="internal" if context.is_secret else "direct",
             received_at=received_at,
-            sent_at=_sent_at(document),
+            sent_at=iso_time(document.get("sentAt")),
             batch_context=batch_context if isinstance(batch_context, dict) else None,
         )
 
