@@ -1,9 +1,11 @@
 """Reading request bodies: bounded in size, decoded by ingest/documents.py (storable strings,
-bounded nesting), errors in the API's shape. Only the Segment routes take compressed bodies
-(api/segment.py inflates them up to its limit); elsewhere a content coding is a 415, said as
-such, rather than a "not valid JSON" about bytes nobody inflated."""
+bounded nesting), errors in the API's shape. Only the Segment and PostHog routes take
+compressed bodies (`gunzip`, up to each one's limit); elsewhere a content coding is a 415, said
+as such, rather than a "not valid JSON" about bytes nobody inflated."""
 
 from __future__ import annotations
+
+import zlib
 
 from fastapi import Request
 
@@ -28,6 +30,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def read_json(request: Request, limit: int) -> object:
     refuse_content_coding(request)
     return parse_json(await read_body(request, limit))
+
+
+def gunzip(body: bytes, limit: int) -> bytes:
+    """A gzip body inflated, never past `limit` bytes (a decompression bomb is a 413)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        plain = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise MalformedBody(f"the body is not valid gzip: {exc}") from None
+    if len(plain) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the body may hold at most {limit} bytes decompressed")
+    return plain
 
 
 def refuse_content_coding(request: Request) -> None:

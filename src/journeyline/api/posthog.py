@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 
-from journeyline.api.bodies import parse_json, read_body
+from journeyline.api.bodies import gunzip, parse_json, read_body
 from journeyline.api.deps import (
     StateDep,
     authenticate_url_key,
@@ -85,17 +84,6 @@ BATCH_SCHEMA: dict[str, Any] = {
 _ = PostHogEvent  # the model EVENT_SCHEMA documents
 
 
-def _gunzip(body: bytes) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        plain = inflater.decompress(body, MAX_REQUEST_BYTES + 1)
-    except zlib.error as exc:
-        raise MalformedBody(f"the body is not valid gzip: {exc}") from None
-    if len(plain) > MAX_REQUEST_BYTES or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"the body may hold at most {MAX_REQUEST_BYTES} bytes decompressed")
-    return plain
-
-
 def _base64(body: bytes) -> bytes:
     try:
         return base64.b64decode(body.strip() + b"=" * (-len(body.strip()) % 4), validate=False)
@@ -107,7 +95,7 @@ def decode_body(body: bytes, encoding: str | None, compression: str | None) -> b
     """The JSON bytes of a body in any of the shapes PostHog's SDKs send (pure)."""
     coding = (encoding or "").strip().lower()
     if coding in ("gzip", "x-gzip") or body.startswith(GZIP_MAGIC):
-        body = _gunzip(body)
+        body = gunzip(body, MAX_REQUEST_BYTES)
     elif coding not in ("", "identity"):
         raise MalformedBody(f"Content-Encoding {coding[:40]} is not supported; send gzip or none")
     if body.startswith(b"data="):
@@ -120,7 +108,7 @@ def decode_body(body: bytes, encoding: str | None, compression: str | None) -> b
     if (compression or "").lower() == "base64":
         body = _base64(body)
         if body.startswith(GZIP_MAGIC):
-            body = _gunzip(body)
+            body = gunzip(body, MAX_REQUEST_BYTES)
     return body
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from journeyline.api.bodies import parse_json, read_body
+from journeyline.api.bodies import gunzip, parse_json, read_body
 from journeyline.api.deps import StateDep, authenticate_url_key
 from journeyline.api.openapi_bodies import json_body, model_schema
 from journeyline.api.openapi_errors import KEYED, errors
@@ -72,14 +71,7 @@ def _decoded(body: bytes, encoding: str | None) -> bytes:
         return body
     if encoding.strip().lower() not in ("gzip", "x-gzip"):
         raise MalformedBody(f"Content-Encoding {encoding} is not supported; send gzip or none")
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        plain = inflater.decompress(body, MAX_REQUEST_BYTES + 1)
-    except zlib.error as exc:
-        raise MalformedBody(f"the body is not valid gzip: {exc}") from None
-    if len(plain) > MAX_REQUEST_BYTES or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"the body may hold at most {MAX_REQUEST_BYTES} bytes decompressed")
-    return plain
+    return gunzip(body, MAX_REQUEST_BYTES)
 
 
 async def read_document(request: Request) -> dict[str, Any]:
