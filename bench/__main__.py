@@ -4,6 +4,7 @@
     python -m bench --quick         # tiny sizes: does the harness work?
     python -m bench --only batch --batches 10 --workers 2
     python -m bench --only sync --databases postgres --api-processes 1,2
+    python -m bench --only growth --databases postgres --growth-milestones 10000,100000,1000000
 
 Prints a table and writes every number to bench/results/latest.json (or --out). See
 bench/README.md for what each figure means and how it is measured.
@@ -35,10 +36,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import journeyline
-from bench import baselines, batch, budget, merge, report, sync
+from bench import baselines, batch, budget, growth, merge, report, sync
 from bench.databases import PG_SERVER, Kind
 
-SECTIONS = ("baselines", "sync", "batch", "merge", "budget")
+SECTIONS = ("baselines", "sync", "batch", "merge", "budget", "growth")
+# `growth` fills one tenant with a million events (minutes): it runs only when named.
+DEFAULT_SECTIONS = ("baselines", "sync", "batch", "merge", "budget")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 
@@ -55,6 +58,8 @@ SIZES: dict[str, tuple[Any, Any]] = {
     "merge_sizes": ("10,1000,10000", "10,100,500"),
     "merge_repeats": (3, 1),
     "budget_events": (30_000, 2_000),
+    "growth_milestones": ("10000,100000,1000000", "1000,5000"),
+    "growth_batch_size": (10_000, 500),
 }
 
 
@@ -78,7 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only",
         action="append",
         choices=SECTIONS,
-        help="run only this section (repeatable); default: all",
+        help="run only this section (repeatable); default: all but growth",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
     parser.add_argument(
@@ -109,6 +114,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     size.add_argument("--merge-repeats", type=int, help="merges per size (3 / 1)")
     size.add_argument("--merge-chunk", type=int, default=1000, help="events per history chunk")
     size.add_argument("--budget-events", type=int, help="events timed by step (30000 / 2000)")
+    size.add_argument(
+        "--growth-milestones", help="log sizes of one tenant to report at (10k,100k,1M / 1k,5k)"
+    )
+    size.add_argument("--growth-batch-size", type=int, help="events per batch (10000 / 500)")
+    size.add_argument(
+        "--growth-workers", type=int, default=1, help="Arq workers while growing (PostgreSQL)"
+    )
+    size.add_argument(
+        "--growth-visitors", type=int, default=200_000, help="browsers of the growing tenant"
+    )
+    size.add_argument(
+        "--growth-window", type=int, default=3, help="batches each milestone's rate spans"
+    )
+    size.add_argument("--growth-timeout", type=float, default=3600.0, help="seconds in all")
     args = parser.parse_args(argv)
     for name, (normal, quick) in SIZES.items():
         if getattr(args, name) is None:
@@ -196,7 +215,7 @@ def _attempt(
 def run(
     args: argparse.Namespace, workdir: Path, console: Console
 ) -> tuple[dict[str, Any], list[str]]:
-    sections = args.only or list(SECTIONS)
+    sections = args.only or list(DEFAULT_SECTIONS)
     results: dict[str, Any] = {}
     errors: list[str] = []
 
@@ -320,6 +339,31 @@ def run(
                 ),
                 errors,
                 database=kind,
+            )
+            for kind in args.databases
+        ]
+
+    if "growth" in sections:
+        results["growth"] = [
+            _attempt(
+                console,
+                f"growth of one tenant on {kind}",
+                partial(
+                    growth.measure,
+                    kind,
+                    workdir,
+                    milestones=_ints(args.growth_milestones),
+                    batch_size=args.growth_batch_size,
+                    workers=args.growth_workers,
+                    visitors=args.growth_visitors,
+                    window=args.growth_window,
+                    redis_url=args.redis_url,
+                    seed=args.seed,
+                    timeout=args.growth_timeout,
+                ),
+                errors,
+                database=kind,
+                workers=args.growth_workers if kind == "postgres" else 0,
             )
             for kind in args.databases
         ]

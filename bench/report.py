@@ -202,6 +202,26 @@ def rows(results: dict[str, Any]) -> Iterator[Row]:
         for step, micros in entry["us_per_event"].items():
             yield Row("budget", f"{db}: {step}", f"{micros:.1f} µs/event")
 
+    for entry in results.get("growth", []):
+        db = entry.get("database", "?")
+        shape = f"{entry['workers']} Arq worker(s)" if entry.get("workers") else "embedded worker"
+        if "error" in entry:
+            yield _error_row("growth", f"{db} {shape}", entry)
+            continue
+        first = entry["milestones"][0] if entry["milestones"] else None
+        for point in entry["milestones"]:
+            yield Row(
+                "growth",
+                f"{db}: drain with {point['events_in_log']:,} events in one tenant, {shape}",
+                _rate(point["events_per_s"], "ev/s"),
+                _rate(first["events_per_s"], "ev/s") if first and point is not first else "",
+                _ratio(point["events_per_s"], first["events_per_s"])
+                if first and point is not first
+                else "",
+                f"last {point['window_events']:,} ev in {point['window_s']:.1f} s · "
+                f"log {point['log_bytes'] / 2**20:,.0f} MiB · at {point['elapsed_s']:.0f} s",
+            )
+
 
 def table(results: dict[str, Any]) -> Table:
     out = Table(title="journeyline benchmarks", show_lines=False)
