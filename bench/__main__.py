@@ -122,6 +122,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--growth-workers", type=int, default=1, help="Arq workers while growing (PostgreSQL)"
     )
     size.add_argument(
+        "--growth-tenants", type=int, default=1, help="tenants taking the batches in turn"
+    )
+    size.add_argument(
         "--growth-visitors", type=int, default=200_000, help="browsers of the growing tenant"
     )
     size.add_argument(
@@ -347,7 +350,7 @@ def run(
         results["growth"] = [
             _attempt(
                 console,
-                f"growth of one tenant on {kind}",
+                f"growth of {args.growth_tenants} tenant(s) on {kind}",
                 partial(
                     growth.measure,
                     kind,
@@ -355,6 +358,7 @@ def run(
                     milestones=_ints(args.growth_milestones),
                     batch_size=args.growth_batch_size,
                     workers=args.growth_workers,
+                    tenants=args.growth_tenants,
                     visitors=args.growth_visitors,
                     window=args.growth_window,
                     redis_url=args.redis_url,
@@ -364,6 +368,7 @@ def run(
                 errors,
                 database=kind,
                 workers=args.growth_workers if kind == "postgres" else 0,
+                tenants=args.growth_tenants,
             )
             for kind in args.databases
         ]

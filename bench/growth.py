@@ -1,4 +1,5 @@
-"""How the batch drain rate holds up as one tenant grows: 10k, 100k, 1M events in its log.
+"""How the batch drain rate holds up as one tenant grows: 10k, 100k, 1M events in its log (or
+as many tenants grow together, with `tenants`: the same log spread over them).
 
 One tenant, one fresh database, one server (and N Arq workers on PostgreSQL, the embedded worker
 on SQLite). Batches of realistic Keystone events (bench/workload.py, from a larger population
@@ -33,12 +34,36 @@ from bench.workload import Population, keystone_events
 WARMUP_EVENTS = 200
 
 
+# The admin token of the growth server, which creates the extra tenants.
+ADMIN_TOKEN = "bench-growth-admin"
+
+
 @dataclass
 class Job:
     job_id: str
     events: int
     posted_at: float
+    headers: dict[str, str]
     completed_at: float | None = None
+
+
+def _headers(secret_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret_key}", "Content-Type": "application/json"}
+
+
+async def _tenant_keys(client: httpx.AsyncClient, first_key: str, tenants: int) -> list[str]:
+    """The default tenant's secret key and `tenants - 1` more, made by the admin route."""
+    keys = [first_key]
+    for index in range(1, tenants):
+        response = await client.post(
+            "/admin/tenants",
+            json={"name": f"growth-{index}"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"tenant refused: {response.status_code} {response.text[:300]}")
+        keys.append(str(response.json()["secret_key"]))
+    return keys
 
 
 def _body(index: int, size: int, seed: int, population: Population) -> bytes:
@@ -83,6 +108,7 @@ async def _grow(
     url: str,
     kind: Kind,
     *,
+    tenants: int,
     milestones: list[int],
     batch_size: int,
     in_flight: int,
@@ -91,7 +117,6 @@ async def _grow(
     population: Population,
     limit_s: float,
 ) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {secret_key}", "Content-Type": "application/json"}
     total_batches = -(-max(milestones) // batch_size)
     marks = {-(-milestone // batch_size): milestone for milestone in milestones}
     jobs: list[Job] = []
@@ -100,7 +125,8 @@ async def _grow(
     async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
         # A small batch of other visitors first, so pools, caches and the workers are warm.
         warmup = _body(-1, WARMUP_EVENTS, seed, Population(visitors=WARMUP_EVENTS))
-        await _wait(client, headers, [await _post(client, warmup, headers)], limit_s)
+        keys = [_headers(key) for key in await _tenant_keys(client, secret_key, tenants)]
+        await _wait(client, keys[0], [await _post(client, warmup, keys[0])], limit_s)
         started = time.perf_counter()
         deadline = time.monotonic() + limit_s
         completed = 0
@@ -108,11 +134,15 @@ async def _grow(
         while completed < total_batches:
             while next_index < total_batches and next_index - completed < in_flight:
                 body = _body(next_index, batch_size, seed, population)
+                # Round robin: batch i goes to tenant i mod T.
+                headers = keys[next_index % len(keys)]
                 job_id = await _post(client, body, headers)
-                jobs.append(Job(job_id, batch_size, time.perf_counter()))
+                jobs.append(Job(job_id, batch_size, time.perf_counter(), headers))
                 next_index += 1
             for job in [job for job in jobs if job.completed_at is None]:
-                response = await client.get(f"/tenant/ingest/jobs/{job.job_id}", headers=headers)
+                response = await client.get(
+                    f"/tenant/ingest/jobs/{job.job_id}", headers=job.headers
+                )
                 status = response.json()
                 if status["status"] == "failed":
                     raise RuntimeError(f"job {job.job_id} failed: {status}")
@@ -157,33 +187,41 @@ def measure(
     milestones: list[int],
     batch_size: int,
     workers: int,
+    tenants: int,
     visitors: int,
     window: int,
     redis_url: str,
     seed: int,
     timeout: float,
 ) -> dict[str, Any]:
-    """Grow one tenant's log to the largest milestone, noting the drain rate at each."""
+    """Grow the log to the largest milestone, noting the drain rate at each: one tenant, or
+    `tenants` of them taking the batches in turn (the same visitors in each)."""
     population = Population(visitors=visitors)
+    admin = {"JOURNEYLINE_ADMIN_TOKEN": ADMIN_TOKEN}
     with ExitStack() as stack:
         url = stack.enter_context(fresh_database(kind, workdir, name="growth"))
         children: list[Child] = []
         if kind == "postgres":
             stack.enter_context(_clean_redis(redis_url))
             server = stack.enter_context(
-                journeyline_server(url, workdir, redis_url=redis_url, name="server-growth")
+                journeyline_server(
+                    url, workdir, redis_url=redis_url, name="server-growth", env=admin
+                )
             )
             children = stack.enter_context(
                 journeyline_workers(workers, url, redis_url, workdir, name="worker-growth")
             )
         else:
-            server = stack.enter_context(journeyline_server(url, workdir, name="server-growth"))
+            server = stack.enter_context(
+                journeyline_server(url, workdir, name="server-growth", env=admin)
+            )
         result = asyncio.run(
             _grow(
                 server.base_url,
                 server.secret_key,
                 url,
                 kind,
+                tenants=tenants,
                 milestones=milestones,
                 batch_size=batch_size,
                 in_flight=max(2, workers + 1),
@@ -193,6 +231,7 @@ def measure(
                 limit_s=timeout,
             )
         )
+        result["tenants"] = tenants
         result["visitors"] = visitors
         result["batch_size"] = batch_size
         result["tracebacks_in_logs"] = _tracebacks([server.child, *children])

@@ -209,10 +209,12 @@ def rows(results: dict[str, Any]) -> Iterator[Row]:
             yield _error_row("growth", f"{db} {shape}", entry)
             continue
         first = entry["milestones"][0] if entry["milestones"] else None
+        tenants = entry.get("tenants", 1)
+        tenancy = "one tenant" if tenants == 1 else f"{tenants:,} tenants"
         for point in entry["milestones"]:
             yield Row(
                 "growth",
-                f"{db}: drain with {point['events_in_log']:,} events in one tenant, {shape}",
+                f"{db}: drain with {point['events_in_log']:,} events in {tenancy}, {shape}",
                 _rate(point["events_per_s"], "ev/s"),
                 _rate(first["events_per_s"], "ev/s") if first and point is not first else "",
                 _ratio(point["events_per_s"], first["events_per_s"])
