@@ -220,6 +220,52 @@ async def test_group_identify_is_the_persons_crm_company(
     assert (company["name"], company["domain"]) == ("Acme Co", "acme-co.io")
 
 
+async def test_groups_on_a_captured_event_make_the_persons_crm_company(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    # The company is described once by $groupidentify; a colleague's events only carry
+    # `$groups` (posthog-js adds it to every event after `group()`).
+    group = {
+        "$group_type": "company",
+        "$group_key": "globex",
+        "$group_set": {"name": "Globex", "domain": "globex.io"},
+    }
+    described = await send(
+        client,
+        tenant.secret_key,
+        event("$identify", "h-first", **{"$set": {"email": "h1@globex.io"}}),
+        event("$groupidentify", "h-first", properties=group),
+    )
+    assert described.json() == {"status": 1}, described.text
+    groups = {"$groups": {"company": "globex"}}
+    response = await send(
+        client,
+        tenant.secret_key,
+        event("$identify", "h-second", **{"$set": {"email": "h2@globex.io"}}),
+        event("clicked", "h-second", uuid="h-2-1", properties={**groups, "button": "buy"}),
+        event("clicked", "h-second", uuid="h-2-2", properties=groups),
+    )
+    assert response.json() == {"status": 1}, response.text
+    second = await profile_by(client, tenant, external_id="h-second")
+    assert second is not None
+    assert second["attributes"]["company"] == {"id": "globex"}
+    persons = (await client.get("/v1/crm/persons", headers=tenant.secret)).json()["data"]
+    by_profile = {p["profile_id"]: p for p in persons}
+    first = await profile_by(client, tenant, external_id="h-first")
+    assert first is not None
+    assert by_profile[second["id"]]["company_id"] == by_profile[first["id"]]["company_id"]
+    # Both clicks are stored as themselves; the company patch came once for the request.
+    names = [e["event_name"] for e in await events_of(client, tenant, second["id"])]
+    assert names.count("clicked") == 2
+    assert names.count("identify") == 2
+    again = await send(
+        client, tenant.secret_key, event("clicked", "h-second", uuid="h-2-1", properties=groups)
+    )
+    assert again.json() == {"status": 1}
+    names_after = [e["event_name"] for e in await events_of(client, tenant, second["id"])]
+    assert names_after == names, "a redelivery (patch included) is a duplicate"
+
+
 async def test_capture_with_set_keeps_the_event_and_applies_the_patch(
     client: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
