@@ -224,7 +224,8 @@ async def test_groups_on_a_captured_event_make_the_persons_crm_company(
     client: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
     # The company is described once by $groupidentify; a colleague's events only carry
-    # `$groups` (posthog-js adds it to every event after `group()`).
+    # `$groups` (posthog-js adds it to every event after `group()`). The CRM keys companies by
+    # domain or name: the colleague's email at globex.io names the same one (decision 69).
     group = {
         "$group_type": "company",
         "$group_key": "globex",
