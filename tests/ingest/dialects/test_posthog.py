@@ -57,6 +57,8 @@ def test_who_sends_an_ordinary_event(
             "identify",
         ),
         ({"event": "$set", "$set": {"plan": "pro"}}, "identified", "identify"),
+        # posthog-python's set_once() sends its own event name.
+        ({"event": "$set_once", "$set_once": {"a": 1}}, "identified", "identify"),
         ({"event": "$create_alias", "properties": {"alias": "u2"}}, "aliased", "alias"),
         (
             {"event": "$groupidentify", "properties": {"$group_key": "acme"}},

@@ -135,7 +135,7 @@ def split_patch(item: object) -> list[object]:
 # The group types read as the CRM company from an event's `$groups`, in this order; with
 # none of them, a `$groups` of exactly one type is the company.
 COMPANY_GROUP_TYPES = ("company", "organization", "account")
-SPECIAL_EVENTS = ("$identify", "$set", "$groupidentify", "$create_alias")
+SPECIAL_EVENTS = ("$identify", "$set", "$set_once", "$groupidentify", "$create_alias")
 
 
 def company_of_groups(groups: object) -> str | None:
@@ -245,8 +245,9 @@ def parse_posthog_event(
         external_id, anonymous_id = _identities(distinct_id, properties)
         if kind in PAGE_EVENTS:
             event_type, name = PAGE_EVENTS[kind]
-        elif kind == "$set":
-            # posthog-python's set()/set_once(): only the patch.
+        elif kind in ("$set", "$set_once"):
+            # posthog-python's set() and set_once() (the latter's event is `$set_once`): only
+            # the patch.
             event_type, name = "identified", "identify"
             traits = traits or {}
         else:
