@@ -37,8 +37,12 @@ browser:
 		echo "installing the browser SDKs (npm ci in $(SDK_DIR))"; \
 		npm ci --prefix $(SDK_DIR) --no-audit --no-fund --silent; }
 
+# `make run PORT=8010 HOST=0.0.0.0`: unset, serve takes JOURNEYLINE_HOST / JOURNEYLINE_PORT
+# (127.0.0.1:8000).
+HOST ?=
+PORT ?=
 run: install
-	$(RUN) journeyline serve
+	$(RUN) journeyline serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 dev: run
 

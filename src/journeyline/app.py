@@ -24,6 +24,8 @@ from journeyline.api import (
     intelligence,
     keys,
     keystone,
+    landing,
+    openapi_docs,
     orders,
     posthog,
     posthog_flags,
@@ -176,10 +178,13 @@ def create_app(
         version=__version__,
         description="A multi-tenant customer data platform.",
         lifespan=lifespan,
+        # Served by api/landing.py from journeyline's own copy of Swagger UI (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_sign_in_handler(app)
-    for module in (
+    modules = (
         health,
         admin,
         keys,
@@ -201,8 +206,11 @@ def create_app(
         sdk_settings,
         posthog,
         posthog_flags,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router)
+    app.include_router(landing.router)
+    openapi_docs.install(app, (module.router for module in modules))
     public = (
         *keystone.PUBLIC_PATHS,
         *trackmate.PUBLIC_PATHS,
@@ -216,6 +224,11 @@ def create_app(
     )
     app.include_router(web_routes.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
+    app.mount(
+        landing.ASSETS_PATH,
+        StaticFiles(packages=[("journeyline.api", "static/swagger-ui")]),
+        name="docs-static",
+    )
     app.add_middleware(
         PublicCors,
         public_paths=public,

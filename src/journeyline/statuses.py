@@ -21,5 +21,8 @@ LifecycleStage = Literal["lead", "opportunity", "customer", "churned"]
 ProfileStatus = Literal["shadow", "anchor", "merged"]
 # ingest_jobs.status: ingest/batches.py runs a job from queued to completed or failed.
 JobStatus = Literal["queued", "processing", "completed", "failed"]
+# A batch job's answer beside its status (API.md fixes `status`' words): whether every event
+# was taken. ingest/batches.py job_outcome.
+JobOutcome = Literal["pending", "succeeded", "completed_with_errors", "failed"]
 # api_keys.kind and ingest_jobs.key_kind: tenancy/keys.py.
 KeyKind = Literal["public", "secret"]

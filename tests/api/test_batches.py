@@ -63,6 +63,8 @@ async def test_a_batch_is_accepted_then_processed(
         "failed": 0,
         "suppressed": 0,
         "errors": [],
+        "outcome": "succeeded",
+        "summary": "completed: all 30 events taken",
     }
     profile = (
         await client.get("/v1/profiles", params={"email": "batch0@x.io"}, headers=tenant.secret)
@@ -343,3 +345,10 @@ async def test_a_failed_event_is_listed_as_index_code_and_message(
     assert status["errors"] == [
         {"index": 1, "code": "no_identifiers", "message": "the event carries no usable identifier"}
     ]
+    # `status` keeps API.md's words; `outcome` and `summary` say some events failed.
+    assert status["status"] == "completed"
+    assert status["outcome"] == "completed_with_errors"
+    assert status["summary"] == (
+        "completed with errors: 1 of 3 events could not be taken (see errors, by index); the "
+        "others are stored"
+    )

@@ -382,3 +382,18 @@ async def test_an_event_without_identifiers_answers_the_whole_error_shape(
     assert (single.status_code, single.json()) == (422, {"error": refused})
     assert batch.status_code == 200, batch.text
     assert batch.json()["results"][1] == {"error": refused}
+
+
+async def test_a_broken_email_says_why_it_is_unusable(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    answer = await ingest(
+        client, tenant.public, {"event_type": "identify", "identity": "jane@@example"}
+    )
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["code"] == "no_identifiers"
+    assert error["message"] == (
+        "the event carries no usable identifier: email 'jane@@example' cannot be used: it has "
+        "2 @ signs; an email address has one, as in jane@example.com"
+    )

@@ -1,5 +1,6 @@
-"""PostHog's capture routes through HTTP (decision 66): posthog-python's captured requests
-replayed (gzip included), the body shapes posthog-js sends (gzip as text/plain, base64, `data=`
+"""PostHog's capture routes through HTTP (decision 66): posthog-python's and posthog-js's
+captured requests replayed as they were sent (gzip, gzip as text/plain, `data=` forms; decision
+69), the body shapes posthog-js sends (gzip as text/plain, base64, `data=`
 forms, a bare list with `properties.token`), PostHog's identity semantics through the read API,
 idempotency, clock skew, the batch lane, bad input and the other tenant's key."""
 
@@ -42,6 +43,48 @@ def replayed(request: dict[str, Any], key: str) -> tuple[bytes, dict[str, str]]:
     if request["headers"].get("Content-Encoding") == "gzip":
         body = gzip.compress(body)
     return body, headers
+
+
+CAPTURE_KEY = "pk_capture"
+
+
+def recorded(name: str) -> list[dict[str, Any]]:
+    """A capture of tests/e2e/sdk/capture.py: each request as the SDK sent it."""
+    requests: list[dict[str, Any]] = json.loads((FIXTURES / name).read_text())
+    return requests
+
+
+def as_sent(request: dict[str, Any], key: str) -> tuple[str, bytes, dict[str, str]]:
+    """The request again, with `key` where the capture's key was, its body encoded the way it
+    was on the wire (gzip by its magic bytes, a base64 `data=` form, or JSON)."""
+    path = request["path"].replace(CAPTURE_KEY, key)
+    headers = {
+        name: value
+        for name, value in request["headers"].items()
+        if name.lower() in ("content-type", "content-encoding", "accept")
+    }
+    if request["body"] is None:
+        return path, b"", headers
+    document = orjson.dumps(request["body"]).replace(CAPTURE_KEY.encode(), key.encode())
+    if "body_base64" not in request:
+        return path, document, headers
+    raw = base64.b64decode(request["body_base64"])
+    if raw[:2] == b"\x1f\x8b":
+        return path, gzip.compress(document), headers
+    form = urllib.parse.urlencode({"data": base64.b64encode(document).decode()})
+    return path, form.encode(), headers
+
+
+async def replay(
+    client: httpx.AsyncClient, requests: list[dict[str, Any]], key: str
+) -> list[httpx.Response]:
+    answers = []
+    for request in requests:
+        path, body, headers = as_sent(request, key)
+        answers.append(
+            await client.request(request["method"], path, content=body or None, headers=headers)
+        )
+    return answers
 
 
 async def profile_by(
@@ -96,6 +139,80 @@ async def test_the_captured_sdk_requests_are_taken_as_sent(
         response = await client.post(request["path"], content=body, headers=headers)
         assert response.status_code == 200, response.text
     assert len(await events_of(client, tenant, user["id"])) == before
+
+
+async def test_posthog_js_captured_requests_are_taken_as_sent(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    # posthog-js 1.449.2 in Chromium, default and batching delivery (tests/e2e/sdk/capture.py):
+    # its remote config, /flags as a base64 `data=` form, events gzip-compressed as text/plain.
+    requests = recorded("browser_posthog_captured_requests.json")
+    assert any("body_base64" in r and r["path"].startswith("/flags") for r in requests)
+    assert any(r["headers"].get("content-type") == "text/plain" for r in requests)
+    answers = await replay(client, requests, tenant.public_key)
+    assert [a.status_code for a in answers] == [200] * len(requests), [a.text for a in answers]
+    captures = [a for r, a in zip(requests, answers, strict=True) if r["path"].startswith("/e/")]
+    assert all(a.json() == {"status": 1} for a in captures)
+    user = await profile_by(client, tenant, external_id="capture-user")
+    assert user is not None
+    attributes = user["attributes"]
+    assert (attributes["email"], attributes["name"]) == ("capture@contoso.com", "Cap Ture")
+    assert (attributes["tier"], attributes["signup"], attributes["first_seen"]) == (
+        "gold",
+        "web",
+        "pricing",
+    )
+    assert attributes["company"]["name"] == "Contoso"
+    # Each scenario's anonymous page view collapsed into the user ($identify).
+    devices = {
+        e["properties"]["$device_id"]
+        for r in requests
+        if isinstance(r["body"], dict)
+        for e in r["body"].get("batch", [])
+        if "$device_id" in e.get("properties", {})
+    }
+    assert len(devices) == 2
+    for device in devices:
+        found = await profile_by(client, tenant, anonymous_id=device)
+        assert found is not None
+        assert found["id"] == user["id"]
+    history = await events_of(client, tenant, user["id"])
+    types = {e["event_type"] for e in history}
+    assert {"page_viewed", "identified", "group_joined", "purchase_completed"} <= types
+    # Sent again (same uuids): nothing new.
+    await replay(client, requests, tenant.public_key)
+    assert len(await events_of(client, tenant, user["id"])) == len(history)
+
+
+async def test_posthog_python_captured_requests_are_taken_as_sent(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    # posthog-python 7.91.1, plain and gzip=True (tests/e2e/sdk/capture.py).
+    requests = recorded("posthog_python_captured_requests.json")
+    assert {r["headers"].get("Content-Encoding") for r in requests} == {None, "gzip"}
+    answers = await replay(client, requests, tenant.secret_key)
+    assert [a.json() for a in answers] == [{"status": 1}] * len(requests)
+    user = await profile_by(client, tenant, external_id="capture-user")
+    assert user is not None
+    assert (user["attributes"]["email"], user["attributes"]["plan"]) == (
+        "capture@contoso.com",
+        "pro",
+    )
+    assert user["attributes"]["first_seen"] == "pricing"
+    # The page view's visitor ($identify) and the aliased device are the user.
+    for device in ("anon-py", "device-py"):
+        anonymous = await profile_by(client, tenant, anonymous_id=device)
+        assert anonymous is not None
+        assert anonymous["id"] == user["id"], device
+    history = await events_of(client, tenant, user["id"])
+    types = [e["event_type"] for e in history]
+    # Plain then gzip: the same calls twice, each with its own uuid.
+    assert types.count("purchase_completed") == 2
+    assert types.count("aliased") == 2
+    # set_once() is an attribute change, not an event named "set_once".
+    assert "set_once" not in types
+    await replay(client, requests, tenant.secret_key)
+    assert len(await events_of(client, tenant, user["id"])) == len(history)
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -218,6 +335,53 @@ async def test_group_identify_is_the_persons_crm_company(
     companies = (await client.get("/v1/crm/companies", headers=tenant.secret)).json()["data"]
     [company] = [c for c in companies if c["id"] == person["company_id"]]
     assert (company["name"], company["domain"]) == ("Acme Co", "acme-co.io")
+
+
+async def test_groups_on_a_captured_event_make_the_persons_crm_company(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    # The company is described once by $groupidentify; a colleague's events only carry
+    # `$groups` (posthog-js adds it to every event after `group()`). The CRM keys companies by
+    # domain or name: the colleague's email at globex.io names the same one (decision 69).
+    group = {
+        "$group_type": "company",
+        "$group_key": "globex",
+        "$group_set": {"name": "Globex", "domain": "globex.io"},
+    }
+    described = await send(
+        client,
+        tenant.secret_key,
+        event("$identify", "h-first", **{"$set": {"email": "h1@globex.io"}}),
+        event("$groupidentify", "h-first", properties=group),
+    )
+    assert described.json() == {"status": 1}, described.text
+    groups = {"$groups": {"company": "globex"}}
+    response = await send(
+        client,
+        tenant.secret_key,
+        event("$identify", "h-second", **{"$set": {"email": "h2@globex.io"}}),
+        event("clicked", "h-second", uuid="h-2-1", properties={**groups, "button": "buy"}),
+        event("clicked", "h-second", uuid="h-2-2", properties=groups),
+    )
+    assert response.json() == {"status": 1}, response.text
+    second = await profile_by(client, tenant, external_id="h-second")
+    assert second is not None
+    assert second["attributes"]["company"] == {"id": "globex"}
+    persons = (await client.get("/v1/crm/persons", headers=tenant.secret)).json()["data"]
+    by_profile = {p["profile_id"]: p for p in persons}
+    first = await profile_by(client, tenant, external_id="h-first")
+    assert first is not None
+    assert by_profile[second["id"]]["company_id"] == by_profile[first["id"]]["company_id"]
+    # Both clicks are stored as themselves; the company patch came once for the request.
+    names = [e["event_name"] for e in await events_of(client, tenant, second["id"])]
+    assert names.count("clicked") == 2
+    assert names.count("identify") == 2
+    again = await send(
+        client, tenant.secret_key, event("clicked", "h-second", uuid="h-2-1", properties=groups)
+    )
+    assert again.json() == {"status": 1}
+    names_after = [e["event_name"] for e in await events_of(client, tenant, second["id"])]
+    assert names_after == names, "a redelivery (patch included) is a duplicate"
 
 
 async def test_capture_with_set_keeps_the_event_and_applies_the_patch(

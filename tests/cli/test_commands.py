@@ -127,6 +127,56 @@ def test_serve_on_a_fresh_directory_migrates_and_prints_first_keys(
     assert "first start" not in second_output
 
 
+def test_serve_on_a_taken_port_fails_before_making_the_first_tenant(workdir: Path) -> None:
+    # A newcomer's first start with something already on the port: the keys a first start
+    # prints once must not be made and lost; the message names the port and the way out.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [*ENTRY, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert not re.search(r"secret key sk_", result.stdout + result.stderr)
+    assert not (workdir / "journeyline.db").exists()
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "--port" in result.stderr
+    assert "PORT=" in result.stderr
+    assert "journeyline tenants list" in result.stderr
+    assert "journeyline keys create --tenant" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ([], "journeyline serve"),
+        (["PORT=8010"], "journeyline serve --port 8010"),
+        (["PORT=8010", "HOST=0.0.0.0"], "journeyline serve --host 0.0.0.0 --port 8010"),
+    ],
+)
+def test_make_run_takes_a_port_and_a_host(variables: list[str], expected: str) -> None:
+    # `make -n` prints what `make run` would run without running it.
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in clean_env().items() if k not in {"PORT", "HOST"}}
+    result = subprocess.run(
+        ["make", "-n", "run", *variables],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    serve = next(line for line in result.stdout.splitlines() if "journeyline serve" in line)
+    assert serve.split()[-len(expected.split()) :] == expected.split()
+
+
 def test_tenants_create_prints_keys_once(workdir: Path) -> None:
     env = clean_env(JOURNEYLINE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cli.db'}")
     subprocess.run([*ENTRY, "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)

@@ -281,9 +281,13 @@ def assert_filled_then_unchanged(env: dict[str, str], cwd: Path) -> None:
     assert "9 webhook deliveries (9 accepted)" in first.stdout
     assert "5 carts abandoned" in first.stdout
     assert re.search(r"profiles .*anchor.*merged.*shadow", first.stdout)
-    assert "/app and sign in with the secret key" in first.stdout
-    again = run_demo(env, cwd, "--secret-key", secret.group(1), "--seed", "3")
+    assert "open http://127.0.0.1:8000/app and sign in with the secret key" in first.stdout
+    # It names the server it was told about, not the default address.
+    again = run_demo(
+        env, cwd, "--secret-key", secret.group(1), "--seed", "3", "--url", "http://127.0.0.1:8010/"
+    )
     assert again.returncode == 0, again.stdout + again.stderr
+    assert "open http://127.0.0.1:8010/app and sign in" in again.stdout
     assert re.search(r"this run  0 events stored", again.stdout)
     assert "0 merges · 0 carts abandoned" in again.stdout
     assert "9 webhook deliveries (9 duplicate)" in again.stdout

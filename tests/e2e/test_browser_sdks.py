@@ -46,9 +46,11 @@ BUNDLES = {
 }
 
 
-def _install_bundles() -> None:
-    """`npm ci` of the pinned packages when they are missing (what `make browser` does)."""
-    if all(bundle.exists() for bundle in BUNDLES.values()):
+def _install_bundles(*also: Path) -> None:
+    """`npm ci` of the pinned packages when they (or the files `also` names) are missing
+    (what `make browser` does)."""
+    wanted = [*BUNDLES.values(), *also]
+    if all(bundle.exists() for bundle in wanted):
         return
     npm = shutil.which("npm")
     if npm is not None:
@@ -58,7 +60,7 @@ def _install_bundles() -> None:
             check=False,
             timeout=300,
         )
-    missing = [str(bundle) for bundle in BUNDLES.values() if not bundle.exists()]
+    missing = [str(bundle) for bundle in wanted if not bundle.exists()]
     if missing:
         message = f"the browser SDKs are not installed ({', '.join(missing)}): run make browser"
         if IN_CI:

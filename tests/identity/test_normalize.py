@@ -15,6 +15,7 @@ from journeyline.identity.normalize import (
     normalize_email,
     normalize_identifier,
     normalize_phone,
+    unusable_because,
 )
 
 
@@ -121,3 +122,27 @@ def test_normalize_email_is_idempotent(raw: str) -> None:
     once = normalize_email(raw)
     if once is not None:
         assert normalize_email(once) == once
+
+
+@pytest.mark.parametrize(
+    ("rejection", "because"),
+    [
+        (
+            Rejection("email", "jane@@example", "invalid"),
+            "it has 2 @ signs; an email address has one",
+        ),
+        (
+            Rejection("email", "jane@example", "invalid"),
+            "its domain 'example' has no dot inside it",
+        ),
+        (Rejection("email", "jane@example.", "invalid"), "its domain 'example.' has no dot inside"),
+        (Rejection("email", "@example.com", "invalid"), "nothing comes before its @"),
+        (Rejection("email", "ja ne@example.com", "invalid"), "it contains a space"),
+        (Rejection("phone", "12", "invalid"), "give it with its country code, as +14155550100"),
+        (Rejection("external_id", " ", "invalid"), "it is empty"),
+        (Rejection("external_id", "x" * 255, "invalid"), "longer than 255 characters"),
+        (Rejection("external_id", "undefined", "blocked"), "it is on the blocklist"),
+    ],
+)
+def test_a_rejected_identifier_says_why_it_is_unusable(rejection: Rejection, because: str) -> None:
+    assert because in unusable_because(rejection)

@@ -15,6 +15,7 @@ from journeyline.ingest import batches, pipeline
 from journeyline.ingest.batches import JobRef
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.outcome import EventOutcome
+from journeyline.statuses import JobStatus
 from journeyline.store.db import Database, Session
 from journeyline.store.models import Event
 from journeyline.store.repositories.jobs import JobRepository
@@ -213,3 +214,34 @@ async def test_an_event_the_database_refuses_fails_alone_and_the_job_completes(
     assert (job.status, job.position, job.stored, job.failed) == ("completed", 250, 249, 1)
     assert [(e["index"], e["code"]) for e in job.errors] == [(137, "unstorable")]
     assert await stored_events(database, context) == 249
+
+
+@pytest.mark.parametrize(
+    ("status", "failed", "outcome"),
+    [
+        ("queued", 0, "pending"),
+        ("processing", 3, "pending"),
+        ("completed", 0, "succeeded"),
+        ("completed", 1, "completed_with_errors"),
+        ("failed", 0, "failed"),
+    ],
+)
+def test_a_jobs_outcome_says_whether_every_event_was_taken(
+    status: JobStatus, failed: int, outcome: str
+) -> None:
+    assert batches.job_outcome(status, failed) == outcome
+
+
+@pytest.mark.parametrize(
+    ("status", "total", "processed", "failed", "summary"),
+    [
+        ("processing", 10_000, 2_500, 0, "processing: 2,500 of 10,000 events handled so far"),
+        ("completed", 3, 3, 0, "completed: all 3 events taken"),
+        ("completed", 3, 3, 2, "completed with errors: 2 of 3 events could not be taken"),
+        ("failed", 3, 1, 0, "the job failed after 1 of 3 events; send the batch again"),
+    ],
+)
+def test_a_jobs_summary_reads_as_a_sentence(
+    status: JobStatus, total: int, processed: int, failed: int, summary: str
+) -> None:
+    assert batches.job_summary(status, total, processed, failed).startswith(summary)

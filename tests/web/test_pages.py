@@ -93,6 +93,9 @@ async def test_sign_in_refuses_a_public_key(browser: httpx.AsyncClient, tenant: 
     response = await browser.post("/app/sign-in", data={"key": tenant.public_key, "csrf": csrf})
     assert response.status_code == 401
     assert "set-cookie" not in response.headers
+    # It says what the key is and which one to use instead.
+    assert "This is a public key (pk_…)" in response.text
+    assert "sign in with a secret key (sk_…)" in response.text
 
 
 async def test_sign_in_survives_malformed_forms(browser: httpx.AsyncClient) -> None:

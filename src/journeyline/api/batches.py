@@ -18,6 +18,7 @@ from journeyline.errors import InvalidPayload, NotFound
 from journeyline.ingest import batches
 from journeyline.ingest.batches import JobRef
 from journeyline.ingest.dialects.keystone import KeystoneEvent
+from journeyline.statuses import JobOutcome
 
 router = APIRouter(tags=["batches"], responses=SECRET)
 
@@ -44,6 +45,9 @@ class JobStatus(BaseModel):
     failed: int
     suppressed: int = 0
     errors: list[JobError]
+    # Beside `status` (whose words API.md fixes): `completed_with_errors` when events failed.
+    outcome: JobOutcome
+    summary: str
 
 
 BATCH_SCHEMA: dict[str, Any] = {
@@ -101,5 +105,7 @@ async def job_status(job_id: str, context: SecretDep, state: StateDep) -> Orjson
         # Dropped for an erased identifier: processed, and neither stored, duplicate nor failed.
         suppressed=max(0, job.position - job.stored - job.duplicates - job.failed),
         errors=[JobError(**error) for error in job.errors or []],
+        outcome=batches.job_outcome(job.status, job.failed),
+        summary=batches.job_summary(job.status, job.total, job.position, job.failed),
     )
     return OrjsonResponse(status.model_dump(mode="json"))

@@ -21,6 +21,9 @@ from journeyline.store.repositories.tenants import KeyOwner
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext, build_context
+from journeyline.tenancy.keys import PREFIXES
+
+KEY_PREFIXES = tuple(PREFIXES.values())
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a thread
@@ -70,7 +73,23 @@ def presented_key(request: Request) -> str | None:
     if header:
         return header.strip()
     query = request.query_params.get("key")
-    return query.strip() if query else None
+    if query:
+        return query.strip()
+    if authorization:
+        _refuse_a_key_without_its_scheme(authorization)
+    return None
+
+
+def _refuse_a_key_without_its_scheme(authorization: str) -> None:
+    """`Authorization: sk_…` (no `Bearer`) is a newcomer's usual slip (issue 17): say the fix
+    rather than that no key was given."""
+    value = authorization.strip()
+    for prefix in KEY_PREFIXES:
+        if value.startswith(prefix):
+            raise Unauthorized(
+                f"the Authorization header holds a key without its scheme: send "
+                f"`Authorization: Bearer {prefix}…` (or `X-API-Key: {prefix}…`)"
+            )
 
 
 def client_address(connection: HTTPConnection) -> str:
@@ -266,7 +285,10 @@ async def admin_token(request: Request, state: StateDep) -> None:
         retry = await state.budgets.charge_failure(address)
         if retry is not None:
             raise _address_refused(retry)
-        raise Unauthorized("the admin token is missing or wrong")
+        raise Unauthorized(
+            "the admin token is missing or wrong: send `Authorization: Bearer` and the value of "
+            "JOURNEYLINE_ADMIN_TOKEN"
+        )
 
 
 AnyKeyDep = Annotated[TenantContext, Depends(any_key)]

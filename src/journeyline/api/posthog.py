@@ -44,7 +44,7 @@ from journeyline.ingest import service as ingest_service
 from journeyline.ingest.batches import JobRef
 from journeyline.ingest.canonical import SourceType
 from journeyline.ingest.dialects.fields import check_event_limits
-from journeyline.ingest.dialects.posthog import PostHogEvent, parse_posthog_event, split_patch
+from journeyline.ingest.dialects.posthog import PostHogEvent, expand_events, parse_posthog_event
 from journeyline.payloads import iso_time
 from journeyline.tenancy.context import TenantContext
 
@@ -175,12 +175,9 @@ async def capture(request: Request, state: StateDep) -> OrjsonResponse:
         raise PayloadTooLarge(f"a request may hold at most {MAX_EVENTS} events")
     limits = state.settings.limits
     check_event_limits(fields, max_bytes=limits.max_event_bytes, max_depth=limits.max_json_depth)
-    expanded: list[object] = []
-    origin: list[int] = []
-    for index, event in enumerate(events):
-        for part in split_patch(event):
-            expanded.append(part)
-            origin.append(index)
+    parts = expand_events(events)
+    origin = [index for index, _ in parts]
+    expanded = [part for _, part in parts]
     if fields.get("historical_migration") is True:
         return await _migrate(state, context, expanded)
     received_at = datetime.now(UTC)

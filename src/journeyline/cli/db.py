@@ -6,6 +6,7 @@ import asyncio
 
 import typer
 
+from journeyline.cli.usage import Command
 from journeyline.config import Settings, get_settings
 from journeyline.store import migrate
 
@@ -25,15 +26,19 @@ def ready_database(settings: Settings) -> None:
         raise typer.Exit(code=1)
 
 
-@app.command()
-def upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
+@app.command(cls=Command)
+def upgrade(
+    revision: str = typer.Option(
+        "head", help="The migration to stop at: a revision id, or head for the newest."
+    ),
+) -> None:
+    """Apply the migrations up to --revision (the newest unless given)."""
     url = get_settings().database_url
     migrate.upgrade(url, revision)
     typer.echo(f"database at {revision}")
 
 
-@app.command()
+@app.command(cls=Command)
 def check() -> None:
     """Fail when the models hold changes no migration makes."""
     migrate.check(get_settings().database_url)

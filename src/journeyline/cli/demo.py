@@ -65,7 +65,8 @@ def print_report(report: DemoReport, dashboard: str) -> None:
         f"orders      {_counts(totals.orders)}\n"
         f"deals       {deals}\n"
         f"graph       {_counts(totals.graph_nodes)}\n"
-        f"\nnext: `journeyline serve`, then open {dashboard} and sign in with the secret key"
+        f"\nnext: `journeyline serve` (if it is not running), then open {dashboard} and sign in "
+        "with the secret key"
     )
 
 
@@ -83,6 +84,16 @@ def demo_command(
     seed: Annotated[
         int, typer.Option("--seed", help="Another seed, another data set of the same shape.")
     ] = demo.DEFAULT_SEED,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help=(
+                "The address journeyline serves at, for the dashboard link printed at the end "
+                "(default http://JOURNEYLINE_HOST:JOURNEYLINE_PORT, else http://127.0.0.1:8000)."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Create a tenant (or take the one of --secret-key) and send it 30 days of a shop's
     visitors, identities, Stripe and Shopify purchases and abandoned carts, through the real
@@ -99,4 +110,5 @@ def demo_command(
         print_keys(created)
     else:
         typer.echo(f"tenant     {report.tenant_id} (the secret key's; its keys are unchanged)")
-    print_report(report, f"http://{settings.host}:{settings.port}/app")
+    base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    print_report(report, f"{base}/app")

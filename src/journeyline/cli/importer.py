@@ -72,7 +72,10 @@ async def run_import(
 
 def import_command(
     path: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A JSONL file.")
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, metavar="FILE", help="A JSONL file."
+        ),
     ],
     tenant: Annotated[str, typer.Option("--tenant", help="The tenant's id or (unique) name.")],
     dialect: Annotated[

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from journeyline.cli.tenants import operating_on
+from journeyline.cli.usage import Command
 from journeyline.errors import JourneylineError
 from journeyline.store.models import ApiKey
 from journeyline.tenancy import service as tenancy
@@ -43,7 +44,7 @@ async def _revoke(tenant: str, key_id: uuid.UUID) -> Revocation:
         )
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_command(tenant: TenantOption) -> None:
     """Every key the tenant has had: id, kind, prefix, name, created, last used, revoked."""
     typer.echo(
@@ -56,7 +57,7 @@ def list_command(tenant: TenantOption) -> None:
         )
 
 
-@app.command("create")
+@app.command("create", cls=Command)
 def create_command(
     tenant: TenantOption,
     name: Annotated[str | None, typer.Option("--name", help="What the key is for.")] = None,
@@ -70,7 +71,7 @@ def create_command(
     typer.echo("keys are stored hashed: copy it now, it is not shown again.")
 
 
-@app.command("revoke")
+@app.command("revoke", cls=Command)
 def revoke_command(
     key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
     tenant: TenantOption,

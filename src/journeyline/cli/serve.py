@@ -4,8 +4,10 @@ process or, on PostgreSQL with Redis, in N processes sharing the port (decision 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import secrets
+import socket
 
 import typer
 import uvicorn
@@ -54,6 +56,30 @@ def workers_refusal(settings: Settings, workers: int) -> str | None:
     return None
 
 
+def port_refusal(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served, found by binding it as uvicorn will (SO_REUSEADDR, the
+    family its host names); None when it can. Checked before the first tenant is made, so a
+    taken port never costs the keys printed once (issue 17)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                why = "is already in use (another journeyline serve, or another program)"
+            else:
+                why = f"cannot be bound ({exc.strerror or exc})"
+            return (
+                f"port {port} on {host} {why}. Nothing was created or changed. Serve on "
+                f"another port with `journeyline serve --port {port + 1}` (or `make run "
+                f"PORT={port + 1}`, or JOURNEYLINE_PORT), or stop what holds it. Lost the keys "
+                "a first start printed? `journeyline tenants list` names the tenants and "
+                "`journeyline keys create --tenant default` mints a new secret key."
+            )
+    return None
+
+
 def _share_session_secret(settings: Settings, workers: int) -> None:
     """A sign-in made on one process must hold on the others: without a configured secret the
     processes share one made here, which ends with this serve."""
@@ -69,8 +95,12 @@ def _share_session_secret(settings: Settings, workers: int) -> None:
 
 
 def serve(
-    host: str = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
-    port: int = typer.Option(None, help="Port to listen on (default 8000)."),
+    host: str = typer.Option(
+        None, help="The interface to bind (default JOURNEYLINE_HOST, else 127.0.0.1)."
+    ),
+    port: int = typer.Option(
+        None, help="The port to listen on (default JOURNEYLINE_PORT, else 8000)."
+    ),
     workers: int = typer.Option(
         1,
         "--workers",
@@ -89,6 +119,12 @@ def serve(
     if refusal is not None:
         typer.echo(refusal, err=True)
         raise typer.Exit(code=2)
+    host = host or settings.host
+    port = port or settings.port
+    refusal = port_refusal(host, port)
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(code=1)
     # Once, here, before any API process starts: they would otherwise race to migrate and to
     # create the first tenant.
     url = settings.database_url
@@ -102,8 +138,8 @@ def serve(
         factory=True,
         # Always given: uvicorn would otherwise take WEB_CONCURRENCY from the environment.
         workers=workers,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         # Applied by uvicorn in each process it starts: journeyline's format, level and access
         # line (logs/formatting.py); uvicorn's own access log stays off, replaced.
         log_config=logging_config(settings.log, access=access_log),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 import typer
 
+from journeyline.cli.usage import Command
 from journeyline.config import get_settings
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
@@ -47,8 +49,10 @@ def print_keys(created: CreatedTenant) -> None:
     typer.echo("keys are stored hashed: copy them now, they are not shown again.")
 
 
-@app.command("create")
-def create_command(name: str) -> None:
+@app.command("create", cls=Command)
+def create_command(
+    name: Annotated[str, typer.Argument(help="The tenant's name (1 to 200 characters).")],
+) -> None:
     """Create a tenant and print its keys (shown once)."""
     name = name.strip()
     if not name or len(name) > 200:
@@ -66,7 +70,7 @@ async def _tenants(database_url: str) -> list[tuple[str, str, str]]:
     return [(str(t.id), t.created_at.isoformat(timespec="seconds"), t.name) for t in tenants]
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_command() -> None:
     """Every tenant: id, creation time and name, oldest first."""
     typer.echo("id                                    created                    name")

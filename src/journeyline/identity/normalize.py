@@ -133,3 +133,33 @@ def normalize_identifier(
     if value.lower() in blocklist:
         return Rejection(kind, text[:MAX_LENGTH], "blocked")
     return Identifier(kind, value)
+
+
+def unusable_because(rejection: Rejection) -> str:
+    """Why a rejected identifier cannot be used, as the sender can fix it (issue 17: a broken
+    email should say what is wrong with it, not only that nothing was usable)."""
+    if rejection.reason == "blocked":
+        return "it is on the blocklist (a placeholder or test value, or the tenant's own)"
+    value = rejection.value.strip()
+    if rejection.kind == "email":
+        at_signs = value.count("@")
+        if at_signs != 1:
+            return f"it has {at_signs} @ signs; an email address has one, as in jane@example.com"
+        name, domain = value.split("@")
+        if not name:
+            return "nothing comes before its @"
+        if any(character.isspace() for character in value):
+            return "it contains a space"
+        if "." not in domain.strip(".") or domain.startswith(".") or domain.endswith("."):
+            return f"its domain {domain!r} has no dot inside it, as in example.com"
+        return "it is not an email address, such as jane@example.com"
+    if rejection.kind == "phone":
+        return (
+            "it is not a valid phone number in the tenant's phone region; give it with its "
+            "country code, as +14155550100"
+        )
+    if not value:
+        return "it is empty"
+    if len(value) >= MAX_LENGTH:
+        return f"it is longer than {MAX_LENGTH} characters"
+    return "it is not a string or a number"

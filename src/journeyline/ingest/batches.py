@@ -26,7 +26,7 @@ from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.documents import ENCODABLE_DEPTH, cut_to_depth, decode_json
 from journeyline.ingest.outcome import EventOutcome
 from journeyline.ingest.service import Dialect, adapt_each, parser_for, record_metrics
-from journeyline.statuses import JobStatus, KeyKind
+from journeyline.statuses import JobOutcome, JobStatus, KeyKind
 from journeyline.store.db import Database, Session
 from journeyline.store.models import IngestJob
 from journeyline.store.repositories.jobs import JobRepository, Progress, stale_jobs
@@ -91,6 +91,30 @@ def _encoded(items: Sequence[object]) -> bytes:
         return orjson.dumps(list(items))
     except orjson.JSONEncodeError:
         return orjson.dumps([cut_to_depth(item, ENCODABLE_DEPTH) for item in items])
+
+
+def job_outcome(status: JobStatus, failed: int) -> JobOutcome:
+    """Whether the job took every event: `status` says only that it ran to its end, so a
+    batch with failed events also says `completed_with_errors` (issue 17)."""
+    if status in ("queued", "processing"):
+        return "pending"
+    if status == "failed":
+        return "failed"
+    return "completed_with_errors" if failed else "succeeded"
+
+
+def job_summary(status: JobStatus, total: int, processed: int, failed: int) -> str:
+    """One sentence for a person reading the status."""
+    if status in ("queued", "processing"):
+        return f"{status}: {processed:,} of {total:,} events handled so far"
+    if status == "failed":
+        return f"the job failed after {processed:,} of {total:,} events; send the batch again"
+    if failed:
+        return (
+            f"completed with errors: {failed:,} of {total:,} events could not be taken "
+            "(see errors, by index); the others are stored"
+        )
+    return f"completed: all {total:,} events taken"
 
 
 async def get_job(database: Database, tenant_id: uuid.UUID, job_id: uuid.UUID) -> IngestJob | None:

@@ -23,6 +23,7 @@ from journeyline.identity.normalize import (
     IdentifierKind,
     Rejection,
     normalize_identifier,
+    unusable_because,
 )
 from journeyline.identity.resolve import ResolveError, ResolveRequest, resolve_event
 from journeyline.ids import uuid7
@@ -109,11 +110,18 @@ def prepare(event: CanonicalEvent, context: TenantContext) -> _Prepared:
     )
 
 
-def refusal(error: ResolveError) -> JourneylineError:
-    """The domain error of a resolution that found no profile to attribute the event to."""
+def refusal(error: ResolveError, rejections: Sequence[Rejection] = ()) -> JourneylineError:
+    """The domain error of a resolution that found no profile to attribute the event to; when
+    identifiers were sent but none was usable, it says why each was not."""
     if error == "profile_not_found":
         return ProfileNotFound("no profile has this id", field="customerId")
-    return NoIdentifiers("the event carries no usable identifier")
+    if not rejections:
+        return NoIdentifiers("the event carries no usable identifier")
+    reasons = "; ".join(
+        f"{rejection.kind} {rejection.value!r} cannot be used: {unusable_because(rejection)}"
+        for rejection in rejections
+    )
+    return NoIdentifiers(f"the event carries no usable identifier: {reasons}")
 
 
 async def process(
@@ -280,7 +288,7 @@ def _resolve_and_update_profile(
         new_id=new_id,
     )
     if resolution.error is not None:
-        outcome.error = refusal(resolution.error)
+        outcome.error = refusal(resolution.error, item.rejections)
         return
     outcome.event_id = event_id
     outcome.profile_id = resolution.profile_id

@@ -149,6 +149,13 @@ async def sign_in_page(request: Request) -> Response:
     return _sign_in_form(request)
 
 
+# A newcomer's first try is often the first key printed (issue 17): say which one to use.
+PUBLIC_KEY_AT_SIGN_IN = (
+    "This is a public key (pk_…), which only sends events; sign in with a secret key (sk_…) "
+    "of the same tenant."
+)
+
+
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
     form = await _form(request)
@@ -159,7 +166,9 @@ async def sign_in(request: Request) -> Response:
         context = await authenticate(_state(request), key or None, client_address(request))
     except JourneylineError:
         context = None
-    if context is None or not context.is_secret:
+    if context is not None and not context.is_secret:
+        return _sign_in_form(request, 401, PUBLIC_KEY_AT_SIGN_IN)
+    if context is None:
         error = "That is not a secret key of any tenant." if key else "Enter a secret key."
         return _sign_in_form(request, 401, error)
     state = _state(request)

@@ -9,7 +9,8 @@ made up at the first visit). `$identify` carries the new id with the old one in
 one. `$create_alias` is an alias (`alias` is the new id, `distinct_id` the previous one).
 `$set` and `$set_once` (top level or in `properties`) are the attribute patch, `$set_once`
 never overwriting. `$groupidentify` makes the group the person's company (the CRM reads it),
-as a Segment group does. `$pageview` is a page view, `$screen` a screen view; every other event
+as a Segment group does; so does `$groups` on any other event (posthog-js adds it to every
+event after `group()`), once per request and person (`expand_events`). `$pageview` is a page view, `$screen` a screen view; every other event
 is a track. `uuid` is the idempotency key; `timestamp` has the client's clock skew taken out
 with the batch's `sent_at` (or the event's `offset`, milliseconds before sending).
 """
@@ -101,9 +102,7 @@ def split_patch(item: object) -> list[object]:
         return [item]
     name = item.get("event")
     properties = item.get("properties")
-    if name in ("$identify", "$set", "$groupidentify", "$create_alias") or not isinstance(
-        properties, dict
-    ):
+    if name in SPECIAL_EVENTS or not isinstance(properties, dict):
         return [item]
     patch_keys = [k for k in ("$set", "$set_once") if isinstance(properties.get(k), dict)]
     top_keys = [k for k in ("$set", "$set_once") if isinstance(item.get(k), dict)]
@@ -131,6 +130,72 @@ def split_patch(item: object) -> list[object]:
     rest = {k: v for k, v in item.items() if k not in top_keys}
     rest["properties"] = {k: v for k, v in properties.items() if k not in patch_keys}
     return [patch, rest]
+
+
+# The group types read as the CRM company from an event's `$groups`, in this order; with
+# none of them, a `$groups` of exactly one type is the company.
+COMPANY_GROUP_TYPES = ("company", "organization", "account")
+SPECIAL_EVENTS = ("$identify", "$set", "$set_once", "$groupidentify", "$create_alias")
+
+
+def company_of_groups(groups: object) -> str | None:
+    """The company key in an event's `$groups` (`{"company": "acme"}`), if it names one."""
+    if not isinstance(groups, dict) or not groups:
+        return None
+    for group_type in COMPANY_GROUP_TYPES:
+        if group_type in groups:
+            return _text(groups[group_type])
+    return _text(next(iter(groups.values()))) if len(groups) == 1 else None
+
+
+def group_patch(item: object) -> dict[str, Any] | None:
+    """For an ordinary event carrying `$groups`: the `$set` event that makes that group the
+    sender's company (`{"id": key}`, merged key by key into what `$groupidentify` set), its
+    uuid suffixed `:group` so a redelivery is a duplicate. None when there is no company."""
+    if not isinstance(item, dict) or item.get("event") in SPECIAL_EVENTS:
+        return None
+    properties = item.get("properties")
+    if not isinstance(properties, dict):
+        return None
+    company = company_of_groups(properties.get("$groups"))
+    if company is None:
+        return None
+    kept = {
+        k: v
+        for k, v in properties.items()
+        if (k.startswith("$") and k not in ("$set", "$set_once", "$groups"))
+        or k in ("token", "distinct_id")
+    }
+    patch: dict[str, Any] = {
+        "event": "$set",
+        "distinct_id": item.get("distinct_id"),
+        "timestamp": item.get("timestamp"),
+        "properties": {**kept, "$set": {"company": {"id": company}}},
+    }
+    if "offset" in item:
+        patch["offset"] = item["offset"]
+    if isinstance(item.get("uuid"), str):
+        patch["uuid"] = f"{item['uuid']}:group"
+    return patch
+
+
+def expand_events(events: list[object]) -> list[tuple[int, object]]:
+    """A request's events as the pipeline takes them, each with the index it came from: an
+    event's attribute patch split off before it (`split_patch`), and before the first event
+    of each person and company in the request, the `$groups` patch (`group_patch`): once per
+    request, not once per event, so a page of a group member's events adds one `$set`."""
+    expanded: list[tuple[int, object]] = []
+    grouped: set[tuple[object, object]] = set()
+    for index, item in enumerate(events):
+        patch = group_patch(item)
+        if patch is not None:
+            company = patch["properties"]["$set"]["company"]["id"]
+            who = (patch["distinct_id"], _object(patch["properties"]).get("distinct_id"))
+            if (who, company) not in grouped:
+                grouped.add((who, company))
+                expanded.append((index, patch))
+        expanded.extend((index, part) for part in split_patch(item))
+    return expanded
 
 
 def parse_posthog_event(
@@ -180,8 +245,9 @@ def parse_posthog_event(
         external_id, anonymous_id = _identities(distinct_id, properties)
         if kind in PAGE_EVENTS:
             event_type, name = PAGE_EVENTS[kind]
-        elif kind == "$set":
-            # posthog-python's set()/set_once(): only the patch.
+        elif kind in ("$set", "$set_once"):
+            # posthog-python's set() and set_once() (the latter's event is `$set_once`): only
+            # the patch.
             event_type, name = "identified", "identify"
             traits = traits or {}
         else:
