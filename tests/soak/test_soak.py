@@ -107,7 +107,17 @@ class Client:
         return f"soak-{kind}-{self.number}-{self.sent}"
 
     async def post(self, server: Server, path: str, **options: Any) -> httpx.Response:
-        answer = await self.http.post(server.base_url + path, **options)
+        for attempt in range(5):
+            try:
+                answer = await self.http.post(server.base_url + path, **options)
+                break
+            except httpx.TransportError:
+                # A keep-alive connection closed as the request went out on it: the client's
+                # protocol is to send the same request again (the same message id; a merge sent
+                # twice is answered 409, counted as a conflict).
+                self.ledger.figures["dropped connections (sent again)"] += 1
+                if attempt == 4:
+                    raise
         self.ledger.statuses[answer.status_code] += 1
         self.ledger.per_port[server.port] += 1
         if answer.status_code >= 500 or answer.status_code in (400, 401, 422):
