@@ -120,11 +120,13 @@ def journeyline_server(
     port: int = 0,
     processes: int = 1,
     env: dict[str, str] | None = None,
+    keys: tuple[str, str] | None = None,
 ) -> Iterator[Server]:
     """`journeyline serve --workers processes` on a fresh, migrated, empty database; its first
     start creates the default tenant and prints the keys. Port 0 picks a free one. Ready once
     the socket is bound and every process has started (each logs its own startup). `env` adds
-    settings (JOURNEYLINE_LOG__FORMAT=json, …)."""
+    settings (JOURNEYLINE_LOG__FORMAT=json, …). A serve started beside another on the same
+    database prints no keys: pass the first one's (public, secret) as `keys`."""
     port = port or free_port()
     argv = [sys.executable, "-m", "journeyline", "serve", "--port", str(port)]
     argv += ["--workers", str(processes)]
@@ -133,10 +135,13 @@ def journeyline_server(
         text = running.wait_until(
             lambda log: (
                 "Uvicorn running on" in log
-                and "secret key sk_" in log
+                and (keys is not None or "secret key sk_" in log)
                 and log.count("Application startup complete") >= processes
             )
         )
+        if keys is not None:
+            yield Server(port, keys[0], keys[1], running)
+            return
         public = re.search(r"public key (pk_\S+)", text)
         secret = re.search(r"secret key (sk_\S+)", text)
         if public is None or secret is None:

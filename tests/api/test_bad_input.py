@@ -440,3 +440,49 @@ def holds(tree: object, wanted: object) -> bool:
     if isinstance(tree, list):
         return any(holds(value, wanted) for value in tree)
     return False
+
+
+async def test_a_connection_closed_mid_body_is_a_400_not_an_unhandled_error(
+    app: Any, tenant: TenantKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The soak found it (decision 70): a keep-alive connection closed as a request arrived on
+    it reached the route as Starlette's ClientDisconnect, logged as an unhandled error with a
+    traceback and counted as a 500. Now it is a 400 in the error shape, and nothing logged."""
+    first = json.dumps({"event_type": "track", "event_name": "Cut", "anonymous_id": "a"}).encode()
+    incoming: list[dict[str, Any]] = [
+        {"type": "http.request", "body": first[:10], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/ingest",
+        "raw_path": b"/ingest",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(first)).encode()),
+            (b"x-api-key", tenant.public_key.encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 400
+    assert json.loads(body)["error"]["code"] == "malformed_json"
+    assert not [record for record in caplog.records if record.message == "unhandled error"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import zlib
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from journeyline.errors import MalformedBody, PayloadTooLarge, UnsupportedEncoding
 from journeyline.ingest.documents import decode_json
@@ -19,11 +20,17 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"the body may hold at most {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body may hold at most {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the body may hold at most {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The connection closed before the body ended (a client gone, or a keep-alive
+        # connection closed as a request arrived on it: the soak met it, decision 70). Nothing
+        # was read, nothing is stored: a 400 nobody hears, not an "unhandled error" and a 500.
+        raise MalformedBody("the connection closed before the body ended") from None
     return b"".join(chunks)
 
 
