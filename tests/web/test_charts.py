@@ -95,7 +95,9 @@ async def test_a_custom_range_counts_its_days_in_the_viewers_zone(
     assert len(body["buckets"]) == 4 * 4
     assert sum(body["events"]) == 3
     before = (NOW - timedelta(days=9)).date().isoformat()
-    old = await get(browser, "/app/charts/activity.json", range="custom", since=before, until=before)
+    old = await get(
+        browser, "/app/charts/activity.json", range="custom", since=before, until=before
+    )
     assert sum(old["events"]) == 0
 
 
@@ -103,7 +105,9 @@ async def test_the_funnel_is_in_stage_order_with_rates_and_breakdowns(
     client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
     await shop(client, tenant, "dee@charts.io", "Dee")
-    await send(client, tenant, type="track", action="page_viewed", email="eve@charts.io", channel="social")
+    await send(
+        client, tenant, type="track", action="page_viewed", email="eve@charts.io", channel="social"
+    )
     await signed_in(browser, tenant)
     body = await get(browser, "/app/charts/funnel.json", range="30d", by="campaign")
     assert body["stages"] == list(STAGES)
