@@ -67,6 +67,7 @@ def series_of(page: Page, chart_id: str) -> list[dict[str, Any]]:
         arg=chart_id,
         timeout=TIMEOUT_MS,
     )
+    expect(page.locator(f"#{chart_id}")).to_have_attribute("data-drawn", "1", timeout=TIMEOUT_MS)
     found: list[dict[str, Any]] = page.evaluate(SERIES, chart_id)
     return found
 

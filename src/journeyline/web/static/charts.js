@@ -17,7 +17,11 @@
   function chart(id) {
     var element = document.getElementById(id);
     if (!element || typeof echarts === "undefined") return null;
-    if (!charts[id]) charts[id] = echarts.init(element, null, { renderer: "canvas" });
+    if (!charts[id]) {
+      charts[id] = echarts.init(element, null, { renderer: "canvas" });
+      // Marked once the drawing (and its animation) is complete: screenshots wait for it.
+      charts[id].on("finished", function () { element.setAttribute("data-drawn", "1"); });
+    }
     return charts[id];
   }
 
@@ -188,9 +192,9 @@
           type: "sankey", layoutIterations: 0, nodeGap: 10, left: 8, right: 120,
           emphasis: { focus: "adjacency" },
           lineStyle: { color: "gradient", opacity: 0.35 },
-          label: { formatter: function (params) { return params.data.label; } },
+          label: { formatter: function (params) { return params.data.title; } },
           data: body.nodes.map(function (node) {
-            return { name: node.id, label: node.label, depth: node.column, itemStyle: { color: COLUMN_COLORS[node.column] } };
+            return { name: node.id, title: node.label, depth: node.column, itemStyle: { color: COLUMN_COLORS[node.column] } };
           }),
           links: body.links
         }]
@@ -205,12 +209,12 @@
     target.setOption({
       tooltip: tooltip("axis"),
       legend: { top: 0 },
-      grid: { left: 110, right: 24, top: 32, bottom: 24 },
+      grid: { left: 110, right: 24, top: 56, bottom: 24 },
       yAxis: { type: "category", data: sorted.map(function (row) { return row[key]; }) },
-      xAxis: { type: "value" },
+      xAxis: [{ type: "value", name: "credit", position: "bottom" }, { type: "value", name: "revenue", position: "top" }],
       series: [
         { name: "credit", type: "bar", data: sorted.map(function (row) { return row.credit; }) },
-        { name: "revenue", type: "bar", data: sorted.map(function (row) { return row.revenue; }) }
+        { name: "revenue", type: "bar", xAxisIndex: 1, data: sorted.map(function (row) { return row.revenue; }) }
       ]
     }, true);
   }
@@ -239,7 +243,7 @@
     function node(id, label, x, y, category, size) {
       if (seen[id]) return;
       seen[id] = true;
-      nodes.push({ name: id, label: label, x: x, y: y, category: category, symbolSize: size });
+      nodes.push({ name: id, title: label, x: x, y: y, category: category, symbolSize: size });
     }
     var step = 90;
     var columns = {};
@@ -270,13 +274,13 @@
         if (params.dataType !== "node") return "";
         var at = params.data.name.indexOf("touch:") === 0
           ? body.steps.filter(function (t) { return "touch:" + t.event_id === params.data.name; })[0] : null;
-        return at ? at.event_type + " · " + at.event_name + "\n" + timeFormat.format(new Date(at.occurred_at)) + " (" + zone + ")" : params.data.label;
+        return at ? at.event_type + " · " + at.event_name + "\n" + timeFormat.format(new Date(at.occurred_at)) + " (" + zone + ")" : params.data.title;
       } },
       legend: { top: 0, data: ["touchpoint", "campaign", "channel", "stage"] },
       series: [{
         type: "graph", layout: "none", roam: true, draggable: false,
         categories: [{ name: "touchpoint" }, { name: "campaign" }, { name: "channel" }, { name: "stage" }],
-        label: { show: true, position: "bottom", formatter: function (params) { return params.data.label; } },
+        label: { show: true, position: "bottom", formatter: function (params) { return params.data.title; } },
         edgeSymbol: ["none", "arrow"], edgeSymbolSize: 6,
         lineStyle: { color: "#adb5bd", opacity: 0.8 },
         data: nodes, links: links
