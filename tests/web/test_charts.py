@@ -263,3 +263,9 @@ async def test_the_chart_pages_render_with_titles_and_the_vendored_library(
     library = await browser.get("/app/static/echarts.min.js")
     assert library.status_code == 200
     assert "echarts" in library.text[:2000].lower()
+
+
+async def test_the_funnel_page_needs_a_session(browser: httpx.AsyncClient) -> None:
+    response = await browser.get("/app/funnel")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app/sign-in"

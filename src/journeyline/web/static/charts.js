@@ -128,7 +128,7 @@
         yAxis: [{ type: "value", name: "events", minInterval: 1 }, { type: "value", name: "people", minInterval: 1 }],
         series: [
           { name: "events", type: "bar", data: body.events },
-          { name: "active people", type: "line", yAxisIndex: 1, smooth: true, data: body.people }
+          { name: "active people", type: "line", yAxisIndex: 1, data: body.people }
         ]
       }, true);
       stacked("chart-sources", labels, body.by_source);
