@@ -53,7 +53,7 @@ def _row(record: StageRecord) -> StageRow | None:
     )
 
 
-def _rows(records: Iterable[StageRecord]) -> list[StageRow]:
+def stage_rows(records: Iterable[StageRecord]) -> list[StageRow]:
     return [row for record in records if (row := _row(record)) is not None]
 
 
@@ -64,7 +64,7 @@ async def stages_of(
     that reached no stage yet."""
     by_profile: dict[uuid.UUID, list[StageRow]] = {}
     records = await GraphRepository(session, tenant_id).stages_of(set(profile_ids))
-    for row in _rows(records):
+    for row in stage_rows(records):
         by_profile.setdefault(row.profile_id, []).append(row)
     return {
         profile_id: stage
@@ -97,7 +97,7 @@ async def project(
     repo = GraphRepository(session, tenant_id)
     stored: dict[uuid.UUID, list[StageRow]] = {}
     if profiles:
-        for row in _rows(await repo.stages_of(profiles)):
+        for row in stage_rows(await repo.stages_of(profiles)):
             stored.setdefault(row.profile_id, []).append(row)
     plan = plan_chunk(stored, steps)
     await save(repo, plan)
@@ -245,7 +245,7 @@ async def intelligence(
         shared=shared,
         reached=reached,
         customers=customers,
-        stage_rows=_rows(await repo.stages_of(customers)),
+        stage_rows=stage_rows(await repo.stages_of(customers)),
         touchpoints=touchpoints,
     )
     stats = await _stats(repo, shared, reached)
@@ -290,7 +290,9 @@ async def attribution(
     of the converted customers' merge families up to their latest conversion, read from the
     log's campaign and channel columns."""
     repo = GraphRepository(session, tenant_id)
-    conversions = read_conversions(_rows(await repo.stages_at(stage)), since=since, until=until)
+    conversions = read_conversions(
+        stage_rows(await repo.stages_at(stage)), since=since, until=until
+    )
     if not conversions:
         return attribute([], {}, model)
     family = await repo.families_of({conversion.customer_id for conversion in conversions})

@@ -32,6 +32,7 @@ from journeyline.store.models import AttributeChange
 from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.keys import hash_key
+from journeyline.web.activity import feed_names
 from journeyline.web.lookup import badge, kinds_for
 from journeyline.web.overview import overview
 from journeyline.web.signed_in import SIGN_IN, SignedIn, SignedInJson, to_sign_in, visitor
@@ -208,7 +209,9 @@ async def sign_out(request: Request) -> Response:
 @router.get("/overview")
 async def overview_page(request: Request, context: SignedIn, session: ReadSession) -> Response:
     summary = await overview(session, context.tenant_id)
-    return _render(request, "overview.html", page="overview", overview=summary)
+    people = {event.profile_id for event in summary.recent if event.profile_id is not None}
+    names = await feed_names(session, context.tenant_id, people)
+    return _render(request, "overview.html", page="overview", overview=summary, names=names)
 
 
 @router.get("/overview/counts")

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, cast, func, literal_column, or_, select
 
-from journeyline.store.models import Event
+from journeyline.store.models import Event, Profile
 from journeyline.store.repositories.scoped import TenantRepository, aware, slices, table_of
 
 
@@ -227,6 +227,65 @@ class EventRepository(TenantRepository):
             statement = statement.where(Event.id <= through)
         row = (await self.session.execute(statement)).one()
         return int(row[0]), _aware(row[1]), _aware(row[2])
+
+    # The Overview's charts: set-based counts per time bucket, never a row per event.
+
+    def _bucket(self, size_seconds: int, offset_seconds: int) -> ColumnElement[Any]:
+        """The bucket an event's occurred_at falls in: whole `size_seconds` since the epoch,
+        shifted by the viewer's UTC offset (so a day bucket is the viewer's day). The two
+        numbers are validated integers, written into the SQL as literals: the grouped
+        expression must be the selected one, which a bound parameter would not let PostgreSQL
+        see."""
+        size: ColumnElement[Any] = literal_column(str(int(size_seconds)))
+        offset: ColumnElement[Any] = literal_column(str(int(offset_seconds)))
+        if self.on_postgres:
+            since_epoch: ColumnElement[Any] = func.extract("epoch", Event.occurred_at)
+            return cast(func.floor((since_epoch + offset) / size), Integer)
+        # SQLite keeps UTC text; strftime('%s') reads it as seconds since the epoch.
+        seconds: ColumnElement[Any] = cast(func.strftime("%s", Event.occurred_at), Integer)
+        return (seconds + offset) / size
+
+    async def activity(
+        self, since: datetime, until: datetime, size_seconds: int, offset_seconds: int
+    ) -> list[tuple[int, str, str, int]]:
+        """(bucket, source, event type, events) for the events that occurred in [since, until),
+        one row per non-empty combination."""
+        bucket = self._bucket(size_seconds, offset_seconds).label("bucket")
+        statement = (
+            select(bucket, Event.source, Event.event_type, func.count())
+            .where(
+                Event.tenant_id == self.tenant_id,
+                Event.occurred_at >= since,
+                Event.occurred_at < until,
+            )
+            .group_by(bucket, Event.source, Event.event_type)
+        )
+        rows = await self.session.execute(statement)
+        return [(int(b), source, kind, int(count)) for b, source, kind, count in rows]
+
+    async def active_people(
+        self, since: datetime, until: datetime, size_seconds: int, offset_seconds: int
+    ) -> list[tuple[int, int]]:
+        """(bucket, people) over [since, until): the distinct persons with an event in each
+        bucket, a merged profile counted as the person it was merged into."""
+        bucket = self._bucket(size_seconds, offset_seconds).label("bucket")
+        person = func.coalesce(Profile.merged_into, Event.profile_id)
+        statement = (
+            select(bucket, func.count(func.distinct(person)))
+            .select_from(Event)
+            .join(
+                Profile,
+                and_(Profile.tenant_id == self.tenant_id, Profile.id == Event.profile_id),
+            )
+            .where(
+                Event.tenant_id == self.tenant_id,
+                Event.occurred_at >= since,
+                Event.occurred_at < until,
+            )
+            .group_by(bucket)
+        )
+        rows = await self.session.execute(statement)
+        return [(int(b), int(people)) for b, people in rows]
 
 
 @overload

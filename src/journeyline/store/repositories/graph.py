@@ -7,12 +7,19 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from journeyline.store.models import Event, Profile, ProfileStage, SharedNode, TouchpointSync
+from journeyline.store.models import (
+    Event,
+    Identity,
+    Profile,
+    ProfileStage,
+    SharedNode,
+    TouchpointSync,
+)
 from journeyline.store.repositories.scoped import TenantRepository, aware, slices, table_of
 
 STAGES = table_of(ProfileStage)
@@ -67,6 +74,43 @@ _SHARED_COUNTED = """ON CONFLICT (tenant_id, type, key) DO UPDATE SET
 _RESYNCED = """ON CONFLICT (tenant_id, event_id) DO UPDATE SET
     redeliveries = graph_touchpoint_syncs.redeliveries + excluded.redeliveries,
     last_synced_at = greatest(graph_touchpoint_syncs.last_synced_at, excluded.last_synced_at)"""
+
+# What the funnel and the flows break customers down by: the log's columns of a touchpoint.
+Dimension = Literal["campaign", "channel"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReachRecord:
+    """Customers with a touchpoint of (campaign, channel) whose furthest stage has `rank`."""
+
+    campaign: str | None
+    channel: str | None
+    rank: int
+    customers: int
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyRecord:
+    """One event of a customer's journey, as the journey view reads it."""
+
+    event_id: uuid.UUID
+    event_type: str
+    event_name: str
+    source: str
+    source_type: str
+    occurred_at: datetime
+    campaign_id: str | None
+    channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """What names a customer on the dashboard: its name attribute and its first email."""
+
+    profile_id: uuid.UUID
+    name: str | None
+    email: str | None
+
 
 STAGE_COLUMNS = (
     "profile_id",
@@ -382,6 +426,138 @@ class GraphRepository(TenantRepository):
             )
         ).one()
         return int(row[0]), int(row[1])
+
+    # The dashboard's funnel, flows and journeys: set-based reads, grouped in SQL.
+
+    async def reach(
+        self,
+        dimensions: Sequence[Dimension],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[ReachRecord]:
+        """Customers by their furthest stage (its rank) and by the `dimensions` of their
+        touchpoints in [since, until): one customer counts once per distinct (campaign,
+        channel) it had a touchpoint of, and once overall with no dimension. A touchpoint of a
+        merged profile is its survivor's. Customers who reached no stage are not counted."""
+        furthest = (
+            select(STAGES.c.profile_id, func.max(STAGES.c.rank).label("top"))
+            .where(STAGES.c.tenant_id == self.tenant_id)
+            .group_by(STAGES.c.profile_id)
+            .subquery()
+        )
+        columns = {"campaign": Event.campaign_id, "channel": Event.channel}
+        grouped = [columns[dimension] for dimension in dimensions]
+        customer = func.coalesce(Profile.merged_into, Profile.id)
+        statement = (
+            select(*grouped, furthest.c.top, func.count(func.distinct(furthest.c.profile_id)))
+            .select_from(Event)
+            .join(
+                Profile, and_(Profile.tenant_id == self.tenant_id, Profile.id == Event.profile_id)
+            )
+            .join(furthest, furthest.c.profile_id == customer)
+            .where(Event.tenant_id == self.tenant_id)
+            .group_by(*grouped, furthest.c.top)
+        )
+        if since is not None:
+            statement = statement.where(Event.occurred_at >= since)
+        if until is not None:
+            statement = statement.where(Event.occurred_at < until)
+        found: list[ReachRecord] = []
+        for row in await self.session.execute(statement):
+            items: tuple[Any, ...] = tuple(row)
+            values = dict(zip(dimensions, items[: len(dimensions)], strict=True))
+            campaign, channel = values.get("campaign"), values.get("channel")
+            found.append(ReachRecord(campaign, channel, int(items[-2]), int(items[-1])))
+        return found
+
+    async def journey_events(
+        self, profile_ids: Collection[uuid.UUID], limit: int
+    ) -> list[JourneyRecord]:
+        """The profiles' first `limit` events, oldest first (then by id: the log's order)."""
+        rows = await self.session.execute(
+            select(
+                Event.id,
+                Event.event_type,
+                Event.event_name,
+                Event.source,
+                Event.source_type,
+                Event.occurred_at,
+                Event.campaign_id,
+                Event.channel,
+            )
+            .where(Event.tenant_id == self.tenant_id, self.among(Event.profile_id, profile_ids))
+            .order_by(Event.occurred_at, Event.id)
+            .limit(limit)
+        )
+        return [
+            JourneyRecord(
+                row.id,
+                row.event_type,
+                row.event_name,
+                row.source,
+                row.source_type,
+                aware(row.occurred_at),
+                row.campaign_id,
+                row.channel,
+            )
+            for row in rows
+        ]
+
+    async def find_customers(self, text: str, limit: int) -> list[uuid.UUID]:
+        """Surviving profiles whose name or one of whose emails contains `text` (any case),
+        newest first. `text` is matched literally: LIKE's wildcards in it are escaped."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        by_email = select(Identity.profile_id).where(
+            Identity.tenant_id == self.tenant_id,
+            Identity.kind == "email",
+            Identity.value.ilike(pattern, escape="\\"),
+        )
+        statement = (
+            select(Profile.id)
+            .where(
+                Profile.tenant_id == self.tenant_id,
+                Profile.status != "merged",
+                or_(
+                    Profile.attributes["name"].as_string().ilike(pattern, escape="\\"),
+                    Profile.id.in_(by_email),
+                ),
+            )
+            .order_by(Profile.id.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(statement))
+
+    async def people_of(self, profile_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PersonRecord]:
+        """Each profile's person as the dashboard names it: the profile it was merged into (if
+        any), with that profile's name attribute and its first email (in value order)."""
+        survivors = await self.survivors_of(profile_ids)
+        wanted = sorted(set(survivors.values()))
+        names: dict[uuid.UUID, str | None] = {}
+        emails: dict[uuid.UUID, str] = {}
+        for part in slices(wanted):
+            rows = await self.session.execute(
+                select(Profile.id, Profile.attributes).where(
+                    Profile.tenant_id == self.tenant_id, self.among(Profile.id, part)
+                )
+            )
+            for profile_id, attributes in rows:
+                name = (attributes or {}).get("name")
+                names[profile_id] = name if isinstance(name, str) and name.strip() else None
+            found = await self.session.execute(
+                select(Identity.profile_id, func.min(Identity.value))
+                .where(
+                    Identity.tenant_id == self.tenant_id,
+                    Identity.kind == "email",
+                    self.among(Identity.profile_id, part),
+                )
+                .group_by(Identity.profile_id)
+            )
+            emails.update((profile_id, email) for profile_id, email in found)
+        return {
+            profile_id: PersonRecord(survivor, names.get(survivor), emails.get(survivor))
+            for profile_id, survivor in survivors.items()
+        }
 
     @property
     def _dialect(self) -> str:

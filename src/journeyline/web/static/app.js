@@ -50,7 +50,10 @@
     var row = document.createElement("tr");
     row.className = "fresh";
     row.setAttribute("data-event-id", data.event_id);
-    cell(row, (data.occurred_at || "").replace("T", " ").slice(0, 19), "when");
+    var when = document.createElement("time");
+    when.setAttribute("datetime", data.occurred_at || "");
+    when.textContent = (data.occurred_at || "").replace("T", " ").slice(0, 19) + " UTC";
+    cell(row, when, "when");
     var badge = document.createElement("span");
     var who = BADGES[data.source_type] || data.source_type;
     badge.className = "badge " + who;
@@ -62,14 +65,17 @@
     if (data.profile_id) {
       var link = document.createElement("a");
       link.href = "/app/profiles/" + data.profile_id;
-      link.textContent = data.profile_id.slice(-8);
-      cell(row, link);
+      link.setAttribute("data-person", data.profile_id);
+      link.textContent = "…";  // named by charts.js (people.json): never a hex id
+      cell(row, link, "person");
     } else cell(row, "");
     feed.insertBefore(row, feed.firstChild);
     while (feed.children.length > 100) feed.removeChild(feed.lastChild);
   }
 
   function handle(message) {
+    // Other scripts of the page (charts.js) hear every message too.
+    document.dispatchEvent(new CustomEvent("journeyline:message", { detail: message }));
     if (message.type === "ready") { setStatus("live", "live"); return; }
     if (message.type === "ping") return;
     if (message.type === "event.ingested" && page === "overview") prependEvent(message.data);
