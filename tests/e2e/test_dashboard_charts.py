@@ -109,6 +109,7 @@ def test_overview_charts_events_and_people_and_the_feed_names_people(
     )
     page.select_option("select[name=range]", "custom")
     expect(page.locator("input[name=since]")).to_be_visible()
+    expect(page.locator("[data-range-error]")).to_have_text("Choose the first and the last day.")
 
 
 def test_funnel_shows_the_stages_in_order_with_rates_and_breaks_down_by_campaign(

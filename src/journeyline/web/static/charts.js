@@ -341,7 +341,17 @@
     });
   }
 
+  // A custom range is asked for only once both its days are chosen.
+  function rangeReady() {
+    if (!form) return true;
+    if (form.querySelector("select[name=range]").value !== "custom") return true;
+    var ready = form.querySelector("input[name=since]").value && form.querySelector("input[name=until]").value;
+    showError(ready ? null : "Choose the first and the last day.");
+    return !!ready;
+  }
+
   function drawAll() {
+    if (!rangeReady()) return;
     drawActivity();
     drawFunnel();
     drawFlows();
