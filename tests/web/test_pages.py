@@ -241,3 +241,29 @@ async def test_sign_out_needs_the_forms_token_and_ends_the_session(
     out = await browser.post("/app/sign-out", data={"csrf": csrf_of(page.text)})
     assert out.status_code == 303
     assert (await browser.get("/app/overview")).status_code == 303
+
+
+async def test_webhooks_page_shows_the_full_url_a_copy_button_and_each_delivery_body(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    made = await client.post(
+        "/v1/connections", json={"provider": "stripe", "secret": "whsec_x"}, headers=tenant.secret
+    )
+    sent = await client.post(made.json()["url"], content=b'{"not": "signed"}')
+    assert sent.status_code in (400, 401)
+    await signed_in(browser, tenant)
+    page = await browser.get("/app/webhooks")
+    full = f"{browser.base_url}{made.json()['url']}".replace("//webhooks", "/webhooks")
+    assert f'data-copy="{full}"' in page.text
+    assert "{&#34;not&#34;: &#34;signed&#34;}" in page.text
+    assert "<title>Webhooks · journeyline</title>" in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "title"), [("/app/profiles", "Profiles"), ("/app/pipeline", "Pipeline")]
+)
+async def test_pages_have_a_title(
+    browser: httpx.AsyncClient, tenant: TenantKeys, path: str, title: str
+) -> None:
+    await signed_in(browser, tenant)
+    assert f"<title>{title} · journeyline</title>" in (await browser.get(path)).text

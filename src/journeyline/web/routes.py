@@ -382,6 +382,8 @@ async def _webhooks_page(
         connections=connections,
         deliveries=deliveries,
         notice=notice,
+        # The full inbound URL a provider is pointed at, as this request reached the server.
+        base_url=str(request.base_url),
     )
 
 

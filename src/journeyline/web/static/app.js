@@ -178,6 +178,15 @@
     root.setAttribute("data-nodes", String(graph.nodes.length));
   }
 
+  // Copy a webhook connection's inbound URL: the button names it in data-copy.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.copy") : null;
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+      button.textContent = "Copied";
+    }).catch(function () { button.textContent = "Copy failed"; });
+  });
+
   if (page === "intelligence") loadGraph();
   connect();
 })();
