@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # apt needs root: sudo when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check bench
+.PHONY: install browser pgbouncer run dev worker fmt lint typecheck imports migrate migrations-check test test-sqlite test-pg check bench
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -36,6 +36,13 @@ browser:
 	@[ $(SDK_DIR)/node_modules/.package-lock.json -nt $(SDK_DIR)/package-lock.json ] || { \
 		echo "installing the browser SDKs (npm ci in $(SDK_DIR))"; \
 		npm ci --prefix $(SDK_DIR) --no-audit --no-fund --silent; }
+
+# Debian's PgBouncer for the pooler lane (test-pgbouncer); each run starts its own instance.
+pgbouncer:
+	@[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || { \
+		echo "installing Debian's pgbouncer"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq pgbouncer >/dev/null; }
 
 # `make run PORT=8010 HOST=0.0.0.0`: unset, serve takes JOURNEYLINE_HOST / JOURNEYLINE_PORT
 # (127.0.0.1:8000).
@@ -79,14 +86,32 @@ test-pg: install
 	JOURNEYLINE_TEST_DATABASE_URL="$(PG_TEST_URL)" JOURNEYLINE_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
 		$(RUN) pytest $(PYTEST_ARGS)
 
-# The README's test command: both lanes, SQLite then the real PostgreSQL. Both always run (a
-# failure in the first must not hide how the second fares); it fails at the end if either did.
-test: install browser
-	@sqlite=0; pg=0; \
+# The same PostgreSQL lane's API tests and the soak, through a PgBouncer in transaction mode
+# that the lane starts (bench/pooler.py, decision 71).
+POOLER_TESTS ?= tests/api tests/soak
+test-pgbouncer: install pgbouncer
+	JOURNEYLINE_TEST_POOLER=pgbouncer JOURNEYLINE_TEST_DATABASE_URL="$(PG_TEST_URL)" \
+		JOURNEYLINE_TEST_REDIS_URL="$(REDIS_TEST_URL)" $(RUN) pytest $(POOLER_TESTS) $(PYTEST_ARGS)
+
+# The whole PostgreSQL lane again on the other shape of the log: `events` hash-partitioned by
+# tenant (store/partitions.py, decision 72), every database the lane migrates laid out so.
+EVENT_PARTITIONS ?= 8
+test-partitioned: install
+	JOURNEYLINE_DATABASE__EVENT_PARTITIONS=$(EVENT_PARTITIONS) $(MAKE) --no-print-directory test-pg
+
+# The README's test command: every lane, SQLite, the real PostgreSQL, PostgreSQL through
+# PgBouncer, then PostgreSQL with the partitioned log. All always run (a failure in one must not
+# hide how the others fare); it fails at the end if any did.
+test: install browser pgbouncer
+	@sqlite=0; pg=0; pooled=0; parted=0; \
 	$(MAKE) --no-print-directory test-sqlite || sqlite=$$?; \
 	$(MAKE) --no-print-directory test-pg || pg=$$?; \
-	echo "lanes: sqlite $$( [ $$sqlite = 0 ] && echo passed || echo FAILED ), postgresql $$( [ $$pg = 0 ] && echo passed || echo FAILED )"; \
-	[ $$sqlite = 0 ] && [ $$pg = 0 ]
+	$(MAKE) --no-print-directory test-pgbouncer || pooled=$$?; \
+	$(MAKE) --no-print-directory test-partitioned || parted=$$?; \
+	verdict() { [ $$1 = 0 ] && echo passed || echo FAILED; }; \
+	echo "lanes: sqlite $$(verdict $$sqlite), postgresql $$(verdict $$pg)," \
+		"pgbouncer $$(verdict $$pooled), partitioned $$(verdict $$parted)"; \
+	[ $$sqlite = 0 ] && [ $$pg = 0 ] && [ $$pooled = 0 ] && [ $$parted = 0 ]
 
 check: lint typecheck imports migrations-check test
 

@@ -151,15 +151,24 @@ def journeyline_server(
 
 @contextmanager
 def journeyline_workers(
-    count: int, database_url: str, redis_url: str, workdir: Path, *, name: str = "worker"
+    count: int,
+    database_url: str,
+    redis_url: str,
+    workdir: Path,
+    *,
+    name: str = "worker",
+    env: dict[str, str] | None = None,
 ) -> Iterator[list[Child]]:
-    """`count` Arq workers (`journeyline worker`), each ready to take jobs."""
-    env = journeyline_env(database_url, redis_url)
+    """`count` Arq workers (`journeyline worker`), each ready to take jobs; `env` adds settings."""
+    environment = {**journeyline_env(database_url, redis_url), **(env or {})}
     with ExitStack() as stack:
         workers = [
             stack.enter_context(
                 child(
-                    f"{name}-{index}", [sys.executable, "-m", "journeyline", "worker"], workdir, env
+                    f"{name}-{index}",
+                    [sys.executable, "-m", "journeyline", "worker"],
+                    workdir,
+                    environment,
                 )
             )
             for index in range(count)

@@ -24,9 +24,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from journeyline.api.state import AppState
 from journeyline.app import create_app
-from journeyline.config import OrderSettings, RateLimitSettings, Settings, WorkerSettings
+from journeyline.config import (
+    DatabaseSettings,
+    OrderSettings,
+    RateLimitSettings,
+    Settings,
+    WorkerSettings,
+)
 from journeyline.store import migrate
 from journeyline.store.db import Database
+from tests.pooled import Pooler, lane_pooler
 
 ADMIN_TOKEN = "test-admin-token"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -90,9 +97,20 @@ def is_postgres(database_url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def pooler(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pooler | None]:
+    """The lane's PgBouncer (transaction mode) when JOURNEYLINE_TEST_POOLER=pgbouncer: the app,
+    the session's database and the soak's processes then reach PostgreSQL through it, with
+    `JOURNEYLINE_DATABASE__POOLER=transaction`. Tests that open a connection of their own from
+    `database_url` (checks of what was stored) still reach the server directly."""
+    with lane_pooler(database_url, tmp_path_factory.mktemp("pooler")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, pooler: Pooler | None) -> Settings:
     return Settings(
-        database_url=database_url,
+        database_url=database_url if pooler is None else pooler.url(database_url),
+        database=DatabaseSettings(pooler="none" if pooler is None else "transaction"),
         admin_token=ADMIN_TOKEN,
         key_cache_seconds=0.0,
         # The session app's embedded worker sweeps once at start, then not again: tests that
@@ -108,7 +126,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Database]:
-    db = Database.from_url(settings.database_url)
+    db = Database.from_settings(settings)
     yield db
     await db.dispose()
 

@@ -141,7 +141,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        db = database or Database.from_url(settings.database_url)
+        db = database or Database.from_settings(settings)
         hub = Hub(settings.realtime.client_queue)
         _warn_without_secret_key(settings)
         async with contextlib.AsyncExitStack() as stack:

@@ -133,6 +133,25 @@ class DashboardSettings(BaseModel):
     allowed_origins: list[str] = Field(default_factory=list)
 
 
+class DatabaseSettings(BaseModel):
+    """Each process's PostgreSQL connections (SQLite ignores these): `JOURNEYLINE_DATABASE__*`."""
+
+    # "transaction": connected through PgBouncer (or another pooler) in transaction mode, where
+    # a connection's next transaction may run on another server connection. asyncpg's and
+    # SQLAlchemy's prepared-statement caches are then off and every statement is an unnamed
+    # one (a named one may be missing, or another client's, on the next server connection).
+    # "none": connected to PostgreSQL itself; statements are prepared once per connection.
+    pooler: Literal["none", "transaction"] = "none"
+    # Connections each process keeps open, and how many more it may open under a burst: a
+    # process holds at most pool_size + max_overflow (30 by default) server connections when
+    # connected directly; behind a pooler these are the pooler's clients, which are cheap.
+    pool_size: int = Field(default=10, ge=1, le=1000)
+    max_overflow: int = Field(default=20, ge=0, le=1000)
+    # The log hash-partitioned by tenant into this many partitions (PostgreSQL; applied by
+    # `journeyline db upgrade`, store/partitions.py); 0 keeps one table.
+    event_partitions: int = Field(default=0, ge=0, le=1024)
+
+
 class LogSettings(BaseModel):
     """`journeyline serve` and `journeyline worker`'s log lines on stderr (decision 54)."""
 
@@ -181,6 +200,7 @@ class Settings(BaseSettings):
     redis: RedisClientSettings = Field(default_factory=RedisClientSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -71,7 +71,7 @@ class Process(httpx.AsyncClient):
 async def process(settings: Settings, address: str) -> AsyncIterator[Process]:
     """An app of its own (its own memory, so its own budgets unless Redis is shared), seen
     from `address`."""
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     application = create_app(settings, database=database)
     try:
         async with application.router.lifespan_context(application):

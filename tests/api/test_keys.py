@@ -41,7 +41,7 @@ async def key_id_of(client: httpx.AsyncClient, tenant: TenantKeys, kind: str) ->
 async def another_process(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, AppState]]:
     """A second app on the same database, with a database object and key cache of its own: what
     another API process is."""
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     application = create_app(settings, database=database)
     try:
         async with application.router.lifespan_context(application):

@@ -146,7 +146,7 @@ async def test_a_rolled_back_unit_publishes_nothing_to_redis(
     one after it does (so the subscriber was listening all along)."""
     tenant_id = uuid.uuid4()
     redis = Redis.from_url(redis_url)
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     database.publisher = broker = RedisBroker.from_url(redis_url)
     try:
         async with redis.pubsub() as pubsub:

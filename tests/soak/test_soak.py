@@ -37,6 +37,7 @@ from journeyline.store import migrate
 from journeyline.store.db import Database
 from tests.conftest import IN_CI, _create_pg_database, _drop_pg_database
 from tests.ingest.test_rebuild import Snapshot, snapshot
+from tests.pooled import POOLER_ENV, Pooler
 
 # The clients send for SECONDS, then the drain, the checks and two rebuilds: past the default
 # 120 s in CI.
@@ -589,6 +590,7 @@ def rebuilt(url: str, tenant_id: str, workdir: Path) -> tuple[Snapshot, Snapshot
 
 def test_many_processes_one_truth(
     soak_database: str,
+    pooler: Pooler | None,
     redis_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -597,19 +599,23 @@ def test_many_processes_one_truth(
     Redis.from_url(redis_url).flushdb()
     monkeypatch.setenv("SOAK_DATABASE_URL", soak_database)
     env = {"JOURNEYLINE_ADMIN_TOKEN": ADMIN_TOKEN, "JOURNEYLINE_KEY_CACHE_SECONDS": "0"}
+    # In the PgBouncer lane every process reaches the database through the lane's pooler; the
+    # checks below read the server directly.
+    served = soak_database
+    if pooler is not None:
+        served = pooler.url(soak_database)
+        env.update(POOLER_ENV)
     with (
+        journeyline_server(served, tmp_path, redis_url=redis_url, name="serve-a", env=env) as first,
         journeyline_server(
-            soak_database, tmp_path, redis_url=redis_url, name="serve-a", env=env
-        ) as first,
-        journeyline_server(
-            soak_database,
+            served,
             tmp_path,
             redis_url=redis_url,
             name="serve-b",
             env=env,
             keys=(first.public_key, first.secret_key),
         ) as second,
-        journeyline_workers(2, soak_database, redis_url, tmp_path),
+        journeyline_workers(2, served, redis_url, tmp_path, env=env),
     ):
 
         async def setup() -> list[Tenant]:
@@ -656,7 +662,7 @@ def test_many_processes_one_truth(
         print(  # noqa: T201
             f"\nsoak: {CLIENTS} clients, 2 API processes (ports {sorted(ledger.per_port)}), "
             f"2 workers, {len(tenants)} tenants, {elapsed:.1f} s (sending {SECONDS:.0f} s, then"
-            f" the drain)\n"
+            f" the drain), {'through PgBouncer (transaction mode)' if pooler else 'direct'}\n"
             f"  acknowledged {acknowledged} events by message id ({len(ledger.acknowledged)} sync,"
             f" {len(ledger.batch_message_ids)} in {len(ledger.jobs)} batches) + {webhook_events}"
             f" from webhooks; {events_in_log} events in the log, {events_in_log / elapsed:.0f}"

@@ -178,11 +178,12 @@ CATALOG_COLUMNS = sa.text(
     FROM pg_class AS c
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
     JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
     """
 )
 # Every unique index (primary keys and unique constraints are backed by one), its key columns
-# in order; an expression column shows as its expression.
+# in order; an expression column shows as its expression. A partitioned log's partitions
+# (store/partitions.py) are left out: their indexes are their parent's, checked on it.
 CATALOG_KEYS = sa.text(
     """
     SELECT c.relname, i.relname,
@@ -192,7 +193,7 @@ CATALOG_KEYS = sa.text(
     JOIN pg_class AS c ON c.oid = ix.indrelid
     JOIN pg_class AS i ON i.oid = ix.indexrelid
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema() AND ix.indisunique
+    WHERE n.nspname = current_schema() AND ix.indisunique AND NOT c.relispartition
     """
 )
 CATALOG_REFERENCES = sa.text(

@@ -18,7 +18,7 @@ async def run_sweep(tenant: str | None) -> SweepSummary:
     if tenant is not None:
         async with operating_on(tenant) as (database, context):
             return await sweep_abandoned(database, settings, tenant_id=context.tenant_id)
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         return await sweep_abandoned(database, settings)
     finally:

@@ -9,6 +9,7 @@ import typer
 from journeyline.cli.usage import Command
 from journeyline.config import Settings, get_settings
 from journeyline.store import migrate
+from journeyline.store.partitions import LayoutConflict
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
@@ -33,9 +34,17 @@ def upgrade(
     ),
 ) -> None:
     """Apply the migrations up to --revision (the newest unless given)."""
-    url = get_settings().database_url
-    migrate.upgrade(url, revision)
-    typer.echo(f"database at {revision}")
+    settings = get_settings()
+    try:
+        migrate.upgrade(settings.database_url, revision)
+    except LayoutConflict as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from exc
+    partitions = settings.database.event_partitions
+    laid_out = f"; events hash-partitioned by tenant into {partitions}" if partitions else ""
+    typer.echo(
+        f"database at {revision}{laid_out if revision == 'head' and not settings.is_sqlite else ''}"
+    )
 
 
 @app.command(cls=Command)

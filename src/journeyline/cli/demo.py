@@ -21,7 +21,7 @@ from journeyline.tenancy.service import CreatedTenant
 async def run_demo(
     settings: Settings, name: str | None, secret_key: str | None, seed: int
 ) -> tuple[CreatedTenant | None, DemoReport]:
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         created: CreatedTenant | None = None
         if secret_key is not None:

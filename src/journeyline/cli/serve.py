@@ -25,8 +25,8 @@ APP_FACTORY = "journeyline.app:serving_app"
 SESSION_SECRET_VARIABLE = "JOURNEYLINE_DASHBOARD__SESSION_SECRET"
 
 
-async def _has_tenants(url: str) -> bool:
-    database = Database.from_url(url)
+async def _has_tenants(settings: Settings) -> bool:
+    database = Database.from_settings(settings)
     try:
         async with database.read() as session:
             return await tenancy.has_tenants(session)
@@ -127,11 +127,10 @@ def serve(
         raise typer.Exit(code=1)
     # Once, here, before any API process starts: they would otherwise race to migrate and to
     # create the first tenant.
-    url = settings.database_url
     ready_database(settings)
-    if not asyncio.run(_has_tenants(url)):
+    if not asyncio.run(_has_tenants(settings)):
         typer.echo("first start: created the default tenant")
-        print_keys(asyncio.run(create(url, "default")))
+        print_keys(asyncio.run(create(settings, "default")))
     _share_session_secret(settings, workers)
     uvicorn.run(
         APP_FACTORY,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from journeyline.cli.usage import Command
-from journeyline.config import get_settings
+from journeyline.config import Settings, get_settings
 from journeyline.store.db import Database
 from journeyline.tenancy import service as tenancy
 from journeyline.tenancy.context import TenantContext
@@ -23,7 +23,7 @@ app = typer.Typer(help="Tenants and their keys.", no_args_is_help=True)
 async def operating_on(reference: str) -> AsyncIterator[tuple[Database, TenantContext]]:
     """The database and an operator's context for the tenant named by id or unique name."""
     settings = get_settings()
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         async with database.read() as session:
             context = await tenancy.context_for_reference(session, reference, settings)
@@ -34,8 +34,8 @@ async def operating_on(reference: str) -> AsyncIterator[tuple[Database, TenantCo
         await database.dispose()
 
 
-async def create(database_url: str, name: str) -> CreatedTenant:
-    database = Database.from_url(database_url)
+async def create(settings: Settings, name: str) -> CreatedTenant:
+    database = Database.from_settings(settings)
     try:
         return await database.run(lambda session: tenancy.create_tenant(session, name))
     finally:
@@ -57,11 +57,11 @@ def create_command(
     name = name.strip()
     if not name or len(name) > 200:
         raise typer.BadParameter("the name must hold 1 to 200 characters")
-    print_keys(asyncio.run(create(get_settings().database_url, name)))
+    print_keys(asyncio.run(create(get_settings(), name)))
 
 
-async def _tenants(database_url: str) -> list[tuple[str, str, str]]:
-    database = Database.from_url(database_url)
+async def _tenants(settings: Settings) -> list[tuple[str, str, str]]:
+    database = Database.from_settings(settings)
     try:
         async with database.read() as session:
             tenants = await tenancy.list_tenants(session)
@@ -74,5 +74,5 @@ async def _tenants(database_url: str) -> list[tuple[str, str, str]]:
 def list_command() -> None:
     """Every tenant: id, creation time and name, oldest first."""
     typer.echo("id                                    created                    name")
-    for tenant_id, created, name in asyncio.run(_tenants(get_settings().database_url)):
+    for tenant_id, created, name in asyncio.run(_tenants(get_settings())):
         typer.echo(f"{tenant_id}  {created:<25}  {name}")

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from journeyline.config import DatabaseSettings, Settings
 from journeyline.errors import JourneylineError, StorageUnavailable
 from journeyline.store.outages import is_unavailable
 from journeyline.store.upkeep import CHECKPOINT_SAFETY_PAGES, Upkeep
@@ -81,19 +82,40 @@ def json_value(text_: str | bytes) -> Any:
         return json.loads(text_)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def postgres_connect_args(pooler: str) -> dict[str, Any]:
+    """What asyncpg is told on connect. Behind a transaction-mode pooler (PgBouncer before 1.21
+    knows nothing of prepared statements) a named statement prepared in one transaction may be
+    missing, or be another client's, on the server connection of the next: both caches off
+    (asyncpg's `statement_cache_size`, SQLAlchemy's `prepared_statement_cache_size`) and asyncpg
+    then parses every statement unnamed, inside the transaction that runs it. COPY (asyncpg
+    0.30+) is unnamed too. Costs a parse per statement; nothing else changes (locks are
+    transaction-scoped, nothing uses LISTEN or session state)."""
+    if pooler == "transaction":
+        return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    return {}
+
+
+def create_engine(url: str, options: DatabaseSettings | None = None) -> AsyncEngine:
     """`hide_parameters`: a failed statement's error (and so its logged trace) shows the SQL but
     never its bound values, which are customers' emails, phones and payloads."""
-    options: dict[str, Any] = {
+    common: dict[str, Any] = {
         "json_serializer": json_text,
         "json_deserializer": json_value,
         "hide_parameters": True,
     }
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **common)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **options)
+    pool = options or DatabaseSettings()
+    return create_async_engine(
+        url,
+        pool_size=pool.pool_size,
+        max_overflow=pool.max_overflow,
+        pool_pre_ping=True,
+        connect_args=postgres_connect_args(pool.pooler),
+        **common,
+    )
 
 
 @dataclass
@@ -114,8 +136,13 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(create_engine(url))
+    def from_url(cls, url: str, options: DatabaseSettings | None = None) -> Database:
+        return cls(create_engine(url, options))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The process's database, as its settings describe it (URL, pool, pooler)."""
+        return cls.from_url(settings.database_url, settings.database)
 
     @property
     def is_sqlite(self) -> bool:

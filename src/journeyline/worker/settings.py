@@ -103,7 +103,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         return
     settings: Settings = ctx.get("settings") or get_settings()
     ctx["settings"] = settings
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     if settings.redis_url:
         # What this worker commits reaches the API processes' live clients through Redis.
         database.publisher = ctx["broker"] = RedisBroker.from_url(
