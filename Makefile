@@ -1,4 +1,4 @@
-# The single command surface. `make run` serves; `make test` runs both test lanes; `make check`
+# The single command surface. `make run` serves; `make test` runs every test lane; `make check`
 # is everything CI runs. Every target installs what it needs first (uv, then the locked env).
 SHELL := /bin/bash
 # Cached bytecode: every subprocess the tests and benchmarks start would otherwise recompile
