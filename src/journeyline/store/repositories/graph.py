@@ -20,7 +20,14 @@ from journeyline.store.models import (
     SharedNode,
     TouchpointSync,
 )
-from journeyline.store.repositories.scoped import TenantRepository, aware, slices, table_of
+from journeyline.store.repositories.scoped import (
+    LIKE_ESCAPE,
+    TenantRepository,
+    aware,
+    containing,
+    slices,
+    table_of,
+)
 
 STAGES = table_of(ProfileStage)
 SHARED = table_of(SharedNode)
@@ -507,11 +514,11 @@ class GraphRepository(TenantRepository):
     async def find_customers(self, text: str, limit: int) -> list[uuid.UUID]:
         """Surviving profiles whose name or one of whose emails contains `text` (any case),
         newest first. `text` is matched literally: LIKE's wildcards in it are escaped."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = containing(text)
         by_email = select(Identity.profile_id).where(
             Identity.tenant_id == self.tenant_id,
             Identity.kind == "email",
-            Identity.value.ilike(pattern, escape="\\"),
+            Identity.value.ilike(pattern, escape=LIKE_ESCAPE),
         )
         statement = (
             select(Profile.id)
@@ -519,7 +526,7 @@ class GraphRepository(TenantRepository):
                 Profile.tenant_id == self.tenant_id,
                 Profile.status != "merged",
                 or_(
-                    Profile.attributes["name"].as_string().ilike(pattern, escape="\\"),
+                    Profile.attributes["name"].as_string().ilike(pattern, escape=LIKE_ESCAPE),
                     Profile.id.in_(by_email),
                 ),
             )
