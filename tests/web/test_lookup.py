@@ -56,7 +56,7 @@ def test_a_national_number_is_read_in_the_tenants_region() -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["", "   ", "\x00", "\x00\x01\t", "\ud800", "\ud800\x00 ", "\ufffd", "\u2028"]
+    "query", ["", "   ", "\x00", "\x00\x01\t", "\ud800", "\ud800\x00 ", " \ufffd\ufffd", "\u2028"]
 )
 def test_nothing_left_to_search_for(query: str) -> None:
     assert search_terms(query, "US") is None

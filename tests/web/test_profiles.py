@@ -143,7 +143,7 @@ async def test_the_columns_name_company_stage_and_lifetime_value(
     row = html.split('<tr data-profile-id="')[1].split("</tr>")[0]
     assert "Ada Buyer" in row
     assert f'<td class="company">{company["name"]}</td>' in row
-    assert '<span class="stage-retention">retention</span>' in row  # bought again: retention
+    assert '<span class="stage-badge retention">retention</span>' in row  # bought again: retention
     assert "42.50 EUR" in row
     assert "5.00 USD" in row
     # A visitor with no name, company, stage or order: an anonymous visitor, empty cells.
@@ -346,7 +346,7 @@ async def test_the_profile_page_shows_properties_campaigns_crm_and_stage(
     deals = html.split('<table class="deals">')[1].split("</table>")[0]
     assert "won" in deals
     assert "99.00 EUR" in deals
-    assert 'id="profile-stage"><span class="stage-conversion">conversion</span>' in html
+    assert 'id="profile-stage"><span class="stage-badge conversion">conversion</span>' in html
     assert "99.00 EUR" in html.split('id="profile-value">')[1].split("</dd>")[0]
 
 

@@ -16,6 +16,7 @@ from journeyline.cursors import decode_cursor, encode_cursor
 from journeyline.errors import InvalidPayload
 from journeyline.graph.journey import person_label
 from journeyline.graph.stages import STAGES, Stage
+from journeyline.identity.normalize import STRONG_KINDS
 from journeyline.store.db import Session
 from journeyline.store.repositories.directory import (
     Direction,
@@ -70,6 +71,13 @@ def _label(row: DirectoryRow, identities: tuple[tuple[str, str], ...]) -> str:
     return person_label(name if isinstance(name, str) and name.strip() else None, email)
 
 
+def _shown_first(identity: tuple[str, str]) -> tuple[int, str, str]:
+    """Strong identifiers (email, phone, external id) before anonymous and session ids."""
+    kind, value = identity
+    rank = STRONG_KINDS.index(kind) if kind in STRONG_KINDS else len(STRONG_KINDS)
+    return rank, kind, value
+
+
 def _cursor(row: DirectoryRow) -> str:
     return encode_cursor(row.last_seen_at, row.id)
 
@@ -98,7 +106,7 @@ async def directory(
         identities.setdefault(identity.profile_id, []).append((identity.kind, identity.value))
     listed = []
     for row in page:
-        held = tuple(identities.get(row.id, ()))
+        held = tuple(sorted(identities.get(row.id, ()), key=_shown_first))
         listed.append(Listed(row, _label(row, held), held, stage_of(row.stage_rank)))
     if not page:
         return DirectoryPage((), None, None)

@@ -322,6 +322,8 @@ async def unmerge_confirmation(
         for pair in (merge.journal or {}).get("identities", [])
         if isinstance(pair, list) and len(pair) == 2
     ]
+    emails = [value for kind, value in returning if kind == "email"]
+    kept = [value for kind, value in profile.identities if kind == "email"]
     return _render(
         request,
         "unmerge.html",
@@ -329,6 +331,8 @@ async def unmerge_confirmation(
         profile=profile,
         merge=merge,
         returning=returning,
+        merged_label=emails[0] if emails else f"…{_short(merged_id)}",
+        into_label=profile.attributes.get("name") or (kept[0] if kept else f"…{_short(into_id)}"),
     )
 
 
