@@ -13,6 +13,7 @@ import pytest
 from bench.servers import Server
 from playwright.sync_api import BrowserContext, expect
 
+from journeyline.web.directory import PAGE_SIZE
 from tests.e2e.test_dashboard import (
     Console,
     console,
@@ -26,8 +27,6 @@ from tests.e2e.test_dashboard import (
 __all__ = ["console", "demo", "signed_in"]  # the live demo server, its sign-in, console watch
 
 pytestmark = pytest.mark.browser
-
-PAGE_SIZE = 25
 
 
 def company_named(demo: Server, domain: str) -> str:
