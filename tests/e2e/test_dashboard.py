@@ -219,6 +219,11 @@ def test_unmerge_from_the_profile_page(
     page = open_page(signed_in, console, f"{demo.base_url}/app/profiles/{kept['customer_id']}")
     expect(page.locator("table.identities")).to_contain_text("gone@demo.io")
     page.click("button.unmerge")
+    # It asks first: what goes back, then the (CSRF-checked) form that does it.
+    page.wait_for_url(f"**/app/profiles/{kept['customer_id']}/unmerge?merged=*")
+    expect(page.locator("ul.returning")).to_contain_text("gone@demo.io")
+    shoot(page, "unmerge-confirm")
+    page.click("button.confirm-unmerge")
     page.wait_for_url(f"**/app/profiles/{kept['customer_id']}")
     expect(page.locator("table.merges")).to_contain_text("(undone)")
     expect(page.locator("table.identities")).not_to_contain_text("gone@demo.io")

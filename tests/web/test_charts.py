@@ -171,6 +171,18 @@ async def test_customer_search_and_journey_name_people_and_order_their_touchpoin
     assert people["people"] == {customer: "Gus Gray"}
 
 
+async def test_customer_search_matches_as_the_profiles_page_does(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """The journey's search is the Profiles page's (web/lookup.py): a phone too, written as
+    people write it."""
+    made = await send(client, tenant, type="identify", email="ida@charts.io", phone="+14155550161")
+    await signed_in(browser, tenant)
+    for query in ("(415) 555-0161", "555 0161", "IDA@CHARTS"):
+        found = await get(browser, "/app/charts/customers.json", q=query)
+        assert [c["customer_id"] for c in found["customers"]] == [made["customer_id"]], query
+
+
 async def test_attribution_json_reuses_the_graphs_attribution(
     client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:

@@ -102,6 +102,9 @@ async def test_hostile_input_on_the_dashboard_is_never_a_5xx(
             assert_dashboard_shape(response, f"POST {path} oversize")
     for value in PARAMETER_VALUES:
         url = _filled(path, value) if "{" in path and value else _filled(path, None)
-        query = "&".join(f"{name}={value}" for name in ("q", "limit", "cursor", "mode"))
+        query = "&".join(
+            f"{name}={value}"
+            for name in ("q", "limit", "cursor", "mode", "after", "before", "merged")
+        )
         response = await browser.request(method, f"{url}?{query}", headers=FORM)
         assert_dashboard_shape(response, f"{method.upper()} {url[:80]} {value[:10]}")

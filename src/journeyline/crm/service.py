@@ -217,6 +217,15 @@ async def deals(session: Session, tenant_id: uuid.UUID, limit: int) -> list[CrmD
     return await CrmRepository(session, tenant_id).deals(limit)
 
 
+async def deals_of(
+    session: Session, tenant_id: uuid.UUID, profile_ids: Collection[uuid.UUID]
+) -> list[Deal]:
+    """The deals of these profiles, the most recently active first."""
+    rows = await CrmRepository(session, tenant_id).deals_of_profiles(profile_ids)
+    deals = [deal_of(row) for row in rows]
+    return sorted(deals, key=lambda deal: (deal.last_activity_at, str(deal.id)), reverse=True)
+
+
 async def board(session: Session, tenant_id: uuid.UUID, limit: int) -> Board:
     rows = await CrmRepository(session, tenant_id).deals(limit)
     return deal_board(deal_of(row) for row in rows)

@@ -13,6 +13,7 @@ from journeyline.graph.journey import Journey, Touch, journey, person_label
 from journeyline.graph.service import stage_rows
 from journeyline.graph.stages import STAGES
 from journeyline.store.db import Session
+from journeyline.store.repositories.directory import DirectoryQuery, DirectoryRepository
 from journeyline.store.repositories.graph import Dimension, GraphRepository, ReachRecord
 
 # A journey shows at most this many touchpoints (the oldest: where it began).
@@ -60,16 +61,16 @@ async def people(
 
 
 async def find_customers(
-    session: Session, tenant_id: uuid.UUID, text: str, limit: int = 20
+    session: Session, tenant_id: uuid.UUID, query: DirectoryQuery, limit: int = 20
 ) -> list[tuple[uuid.UUID, str, str | None]]:
-    """(customer id, label, email) of the customers whose name or email contains `text`."""
-    repo = GraphRepository(session, tenant_id)
-    found = await repo.find_customers(text, limit)
-    named = await repo.people_of(found)
+    """(customer id, label, email) of the customers the search matches, as the Profiles page
+    matches them (store/repositories/directory.py), most recently seen first."""
+    rows = await DirectoryRepository(session, tenant_id).page(query, limit=limit)
+    named = await GraphRepository(session, tenant_id).people_of([row.id for row in rows])
     return [
-        (key, person_label(named[key].name, named[key].email), named[key].email)
-        for key in found
-        if key in named
+        (row.id, person_label(named[row.id].name, named[row.id].email), named[row.id].email)
+        for row in rows
+        if row.id in named
     ]
 
 

@@ -19,6 +19,7 @@ from journeyline.graph import service as graph_service
 from journeyline.graph.attribution import AttributionModel, parse_model
 from journeyline.graph.funnel import BREAKDOWNS, Breakdown
 from journeyline.web.activity import activity, feed_names
+from journeyline.web.lookup import search_terms
 from journeyline.web.ranges import RANGES, Span, parse_span
 from journeyline.web.routes import _render as render_page
 from journeyline.web.signed_in import SignedIn, SignedInJson
@@ -117,10 +118,10 @@ async def customers_json(
     session: ReadSession,
     q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
 ) -> Response:
-    text = q.strip()
-    if len(text) < 2:
+    terms = search_terms(q, context.phone_region)
+    if terms is None or len(terms.text) < 2:
         raise InvalidPayload("type at least two characters of a name or an email", field="q")
-    found = await insights.find_customers(session, context.tenant_id, text)
+    found = await insights.find_customers(session, context.tenant_id, terms)
     return JSONResponse(
         {
             "customers": [

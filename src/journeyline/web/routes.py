@@ -20,7 +20,7 @@ from journeyline.api.bodies import read_body
 from journeyline.api.deps import ReadSession, authenticate, client_address, session_claim
 from journeyline.api.state import AppState
 from journeyline.crm import service as crm_service
-from journeyline.errors import JourneylineError, ProfileNotFound
+from journeyline.errors import InvalidPayload, JourneylineError, ProfileNotFound
 from journeyline.graph import service as graph_service
 from journeyline.graph.attribution import AttributionModel
 from journeyline.identity import reads
@@ -33,7 +33,8 @@ from journeyline.tenancy import sessions, signins
 from journeyline.tenancy.context import TenantContext
 from journeyline.tenancy.keys import hash_key
 from journeyline.web.activity import feed_names
-from journeyline.web.lookup import badge, kinds_for
+from journeyline.web.directory import directory, entry_of
+from journeyline.web.lookup import badge, search_terms
 from journeyline.web.overview import overview
 from journeyline.web.signed_in import SIGN_IN, SignedIn, SignedInJson, to_sign_in, visitor
 from journeyline.webhooks import service as webhooks_service
@@ -222,23 +223,30 @@ async def overview_counts(request: Request, context: SignedIn, session: ReadSess
 
 @router.get("/profiles")
 async def profiles_page(
-    request: Request, context: SignedIn, session: ReadSession, q: str = ""
+    request: Request,
+    context: SignedIn,
+    session: ReadSession,
+    q: str = "",
+    after: str = "",
+    before: str = "",
 ) -> Response:
-    query = q.strip()[:320]
-    found: list[reads.ProfileView] = []
-    for kind in kinds_for(query):
-        if kind == "profile_id":
-            try:
-                found = [await reads.get_profile(session, context.tenant_id, uuid.UUID(query))]
-            except ProfileNotFound:
-                found = []
-        else:
-            found = await reads.find_profiles(session, context.tenant_id, kind, query)
-        if found:
-            break
-    recent, _ = await reads.list_profiles(session, context.tenant_id, limit=25, before=None)
+    """Every surviving profile, or those a search matches (web/lookup.py), a page at a time."""
+    terms = search_terms(q, context.phone_region)
+    query = terms.text if terms else ""
+    try:
+        found = await directory(session, context.tenant_id, terms, after=after, before=before)
+    except InvalidPayload:
+        return _render(
+            request,
+            "profiles.html",
+            400,
+            page="profiles",
+            query=query,
+            listing=None,
+            error="That page link is not valid: start again from the first page.",
+        )
     return _render(
-        request, "profiles.html", page="profiles", query=query, found=found, recent=recent
+        request, "profiles.html", page="profiles", query=query, listing=found, error=None
     )
 
 
@@ -264,6 +272,13 @@ async def profile_page(
         orders, _ = await orders_service.list_orders(
             session, context.tenant_id, profile_ids=[profile.id], limit=100, after=None
         )
+        entry = await entry_of(
+            session,
+            context.tenant_id,
+            profile.id,
+            tuple(profile.identities),
+            [profile.id, *profile.merged_from],
+        )
     except (ValueError, ProfileNotFound):
         return _render(request, "not_found.html", 404, page="profiles", message="No such profile.")
     return _render(
@@ -275,6 +290,49 @@ async def profile_page(
         lineage=_lineage_by_path(lineage),
         merges=merges,
         orders=orders,
+        entry=entry,
+    )
+
+
+@router.get("/profiles/{profile_id}/unmerge")
+async def unmerge_confirmation(
+    request: Request, profile_id: str, context: SignedIn, session: ReadSession, merged: str = ""
+) -> Response:
+    """The step before an unmerge: what will be split off, and the form that does it."""
+    try:
+        into_id, merged_id = uuid.UUID(profile_id), uuid.UUID(merged)
+        profile = await reads.get_profile(session, context.tenant_id, into_id)
+        merges = await reads.profile_merges(session, context.tenant_id, profile.id)
+    except (ValueError, ProfileNotFound):
+        return _render(request, "not_found.html", 404, page="profiles", message="No such merge.")
+    merge = next(
+        (
+            merge
+            for merge in merges
+            if merge.from_profile_id == merged_id
+            and merge.unmerged_at is None
+            and merged_id in profile.merged_from
+        ),
+        None,
+    )
+    if merge is None or profile.id != into_id:
+        return _render(request, "not_found.html", 404, page="profiles", message="No such merge.")
+    returning = [
+        (str(pair[0]), str(pair[1]))
+        for pair in (merge.journal or {}).get("identities", [])
+        if isinstance(pair, list) and len(pair) == 2
+    ]
+    emails = [value for kind, value in returning if kind == "email"]
+    kept = [value for kind, value in profile.identities if kind == "email"]
+    return _render(
+        request,
+        "unmerge.html",
+        page="profiles",
+        profile=profile,
+        merge=merge,
+        returning=returning,
+        merged_label=emails[0] if emails else f"…{_short(merged_id)}",
+        into_label=profile.attributes.get("name") or (kept[0] if kept else f"…{_short(into_id)}"),
     )
 
 

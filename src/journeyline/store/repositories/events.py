@@ -21,6 +21,19 @@ class StoredEventRef:
     payload_hash: str
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignTouches:
+    """A profile's touchpoints of one campaign, channel, UTM source and medium."""
+
+    campaign: str | None
+    channel: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    touches: int
+    first_at: datetime
+    last_at: datetime
+
+
 # On PostgreSQL the lookup is one index probe per id, whatever the statistics say: with a plain
 # `external_event_id IN (...)` and stale statistics (a fresh table under a bulk load, before
 # autovacuum's first ANALYZE) the planner may apply the list as a filter over every event of the
@@ -145,6 +158,50 @@ class EventRepository(TenantRepository):
         else:
             statement = statement.order_by(Event.occurred_at.desc(), Event.id.desc())
         return list((await self.session.scalars(statement.limit(limit))).all())
+
+    async def campaigns_of_profiles(
+        self, profile_ids: Collection[uuid.UUID]
+    ) -> list[CampaignTouches]:
+        """The profiles' touchpoints grouped by campaign, channel and the payload's UTM source
+        and medium, the most recent first; events with none of these are not counted. (Grouped
+        over a subquery: PostgreSQL would see the payload's keys bound twice as two different
+        expressions.)"""
+        source = Event.payload["utm_source"].as_string()
+        medium = Event.payload["utm_medium"].as_string()
+        touches = (
+            select(
+                Event.campaign_id.label("campaign"),
+                Event.channel.label("channel"),
+                source.label("utm_source"),
+                medium.label("utm_medium"),
+                Event.occurred_at.label("at"),
+            )
+            .where(
+                Event.tenant_id == self.tenant_id,
+                self.among(Event.profile_id, list(profile_ids)),
+                or_(
+                    Event.campaign_id.is_not(None),
+                    Event.channel.is_not(None),
+                    source.is_not(None),
+                    medium.is_not(None),
+                ),
+            )
+            .subquery("touches")
+        )
+        keys = (touches.c.campaign, touches.c.channel, touches.c.utm_source, touches.c.utm_medium)
+        statement = (
+            select(*keys, func.count(), func.min(touches.c.at), func.max(touches.c.at))
+            .group_by(*keys)
+            .order_by(func.max(touches.c.at).desc())
+        )
+        return [
+            CampaignTouches(
+                campaign, channel, utm_source, utm_medium, int(count), aware(first), aware(last)
+            )
+            for campaign, channel, utm_source, utm_medium, count, first, last in (
+                await self.session.execute(statement)
+            )
+        ]
 
     async def objects_of_profiles(self, profile_ids: Sequence[uuid.UUID]) -> set[str]:
         """The objects (orders) that the profiles' events name."""

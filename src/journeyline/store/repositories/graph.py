@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from journeyline.store.models import (
@@ -503,30 +503,6 @@ class GraphRepository(TenantRepository):
             )
             for row in rows
         ]
-
-    async def find_customers(self, text: str, limit: int) -> list[uuid.UUID]:
-        """Surviving profiles whose name or one of whose emails contains `text` (any case),
-        newest first. `text` is matched literally: LIKE's wildcards in it are escaped."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        by_email = select(Identity.profile_id).where(
-            Identity.tenant_id == self.tenant_id,
-            Identity.kind == "email",
-            Identity.value.ilike(pattern, escape="\\"),
-        )
-        statement = (
-            select(Profile.id)
-            .where(
-                Profile.tenant_id == self.tenant_id,
-                Profile.status != "merged",
-                or_(
-                    Profile.attributes["name"].as_string().ilike(pattern, escape="\\"),
-                    Profile.id.in_(by_email),
-                ),
-            )
-            .order_by(Profile.id.desc())
-            .limit(limit)
-        )
-        return list(await self.session.scalars(statement))
 
     async def people_of(self, profile_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PersonRecord]:
         """Each profile's person as the dashboard names it: the profile it was merged into (if

@@ -42,6 +42,21 @@ def slices(items: Sequence[T], size: int = SLICE) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+# The escape character of every LIKE pattern `containing` builds.
+LIKE_ESCAPE = "\\"
+
+
+def containing(fragment: str) -> str:
+    """A LIKE pattern matching `fragment` anywhere, literally: its `%`, `_` and escape
+    characters are escaped (use with `escape=LIKE_ESCAPE`)."""
+    escaped = (
+        fragment.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
 def table_of(model: type[Base]) -> Table:
     """A model's Core table. Bulk inserts go through it: the ORM's bulk INSERT splits a list into
     a new statement whenever the set of None-valued keys changes from one row to the next (one
