@@ -657,12 +657,20 @@ def test_many_processes_one_truth(
     for always in ("merges", "unmerges", "conflicts (409)", "batches", "redeliveries"):
         ledger.figures[always] += 0
     figures = dict(sorted(ledger.figures.items()))
+    partitions = asyncio.run(
+        _rows(
+            soak_database,
+            "SELECT count(*) FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhparent"
+            " WHERE c.relname = 'events'",
+        )
+    )[0][0]
     # The figures go to the terminal whatever the capture (docs/scaling.md quotes them).
     with capsys.disabled():
         print(  # noqa: T201
             f"\nsoak: {CLIENTS} clients, 2 API processes (ports {sorted(ledger.per_port)}), "
             f"2 workers, {len(tenants)} tenants, {elapsed:.1f} s (sending {SECONDS:.0f} s, then"
-            f" the drain), {'through PgBouncer (transaction mode)' if pooler else 'direct'}\n"
+            f" the drain), {'through PgBouncer (transaction mode)' if pooler else 'direct'},"
+            f" {f'the log in {partitions} partitions' if partitions else 'the log in one table'}\n"
             f"  acknowledged {acknowledged} events by message id ({len(ledger.acknowledged)} sync,"
             f" {len(ledger.batch_message_ids)} in {len(ledger.jobs)} batches) + {webhook_events}"
             f" from webhooks; {events_in_log} events in the log, {events_in_log / elapsed:.0f}"
