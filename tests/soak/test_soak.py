@@ -598,7 +598,15 @@ def test_many_processes_one_truth(
 ) -> None:
     Redis.from_url(redis_url).flushdb()
     monkeypatch.setenv("SOAK_DATABASE_URL", soak_database)
-    env = {"JOURNEYLINE_ADMIN_TOKEN": ADMIN_TOKEN, "JOURNEYLINE_KEY_CACHE_SECONDS": "0"}
+    env = {
+        "JOURNEYLINE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "JOURNEYLINE_KEY_CACHE_SECONDS": "0",
+        # The listeners share the test's one event loop with the 20 clients: on a loaded machine
+        # they fall behind by more than the default 1,024 messages and are (rightly) told to
+        # resync, which is the slow-client rule's test (tests/realtime), not this one's. Here
+        # the question is whether each process's stream carries every mutation.
+        "JOURNEYLINE_REALTIME__CLIENT_QUEUE": "1000000",
+    }
     # In the PgBouncer lane every process reaches the database through the lane's pooler; the
     # checks below read the server directly.
     served = soak_database
@@ -705,7 +713,8 @@ def test_many_processes_one_truth(
     # `profile.merged` per merge row, a `profile.unmerged` per undone one; never a resync.
     for listener in listeners:
         kinds = Counter(m["type"] for m in listener.heard)
-        assert kinds["resync"] == 0, (listener.port, kinds)
+        reasons = [m["data"]["reason"] for m in listener.heard if m["type"] == "resync"]
+        assert reasons == [], (listener.port, kinds)
         heard = {m["data"]["event_id"] for m in listener.heard if m["type"] == "event.ingested"}
         assert heard == event_ids[listener.tenant_id], (
             listener.port,
