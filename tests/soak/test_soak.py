@@ -598,7 +598,15 @@ def test_many_processes_one_truth(
 ) -> None:
     Redis.from_url(redis_url).flushdb()
     monkeypatch.setenv("SOAK_DATABASE_URL", soak_database)
-    env = {"JOURNEYLINE_ADMIN_TOKEN": ADMIN_TOKEN, "JOURNEYLINE_KEY_CACHE_SECONDS": "0"}
+    env = {
+        "JOURNEYLINE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "JOURNEYLINE_KEY_CACHE_SECONDS": "0",
+        # The listeners share the test's one event loop with the 20 clients: on a loaded machine
+        # they fall behind by more than the default 1,024 messages and are (rightly) told to
+        # resync, which is the slow-client rule's test (tests/realtime), not this one's. Here
+        # the question is whether each process's stream carries every mutation.
+        "JOURNEYLINE_REALTIME__CLIENT_QUEUE": "1000000",
+    }
     # In the PgBouncer lane every process reaches the database through the lane's pooler; the
     # checks below read the server directly.
     served = soak_database
@@ -657,12 +665,20 @@ def test_many_processes_one_truth(
     for always in ("merges", "unmerges", "conflicts (409)", "batches", "redeliveries"):
         ledger.figures[always] += 0
     figures = dict(sorted(ledger.figures.items()))
+    partitions = asyncio.run(
+        _rows(
+            soak_database,
+            "SELECT count(*) FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhparent"
+            " WHERE c.relname = 'events'",
+        )
+    )[0][0]
     # The figures go to the terminal whatever the capture (docs/scaling.md quotes them).
     with capsys.disabled():
         print(  # noqa: T201
             f"\nsoak: {CLIENTS} clients, 2 API processes (ports {sorted(ledger.per_port)}), "
             f"2 workers, {len(tenants)} tenants, {elapsed:.1f} s (sending {SECONDS:.0f} s, then"
-            f" the drain), {'through PgBouncer (transaction mode)' if pooler else 'direct'}\n"
+            f" the drain), {'through PgBouncer (transaction mode)' if pooler else 'direct'},"
+            f" {f'the log in {partitions} partitions' if partitions else 'the log in one table'}\n"
             f"  acknowledged {acknowledged} events by message id ({len(ledger.acknowledged)} sync,"
             f" {len(ledger.batch_message_ids)} in {len(ledger.jobs)} batches) + {webhook_events}"
             f" from webhooks; {events_in_log} events in the log, {events_in_log / elapsed:.0f}"
@@ -697,7 +713,8 @@ def test_many_processes_one_truth(
     # `profile.merged` per merge row, a `profile.unmerged` per undone one; never a resync.
     for listener in listeners:
         kinds = Counter(m["type"] for m in listener.heard)
-        assert kinds["resync"] == 0, (listener.port, kinds)
+        reasons = [m["data"]["reason"] for m in listener.heard if m["type"] == "resync"]
+        assert reasons == [], (listener.port, kinds)
         heard = {m["data"]["event_id"] for m in listener.heard if m["type"] == "event.ingested"}
         assert heard == event_ids[listener.tenant_id], (
             listener.port,
