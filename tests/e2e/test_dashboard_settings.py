@@ -132,3 +132,31 @@ def test_the_webhooks_copy_button_copies_the_full_inbound_url(
     connection.locator("button.copy").click()
     expect(connection.locator("button.copy")).to_have_text("Copied")
     assert clipboard(page) == shown
+
+
+def test_revoking_the_key_one_signed_in_with_signs_out_and_says_why(
+    browser: Browser, api: Server, console: Console
+) -> None:
+    spare = call(api, "POST", "/v1/keys", api.secret_key, json={"name": "rotated away"})
+    assert spare.status_code == 201, spare.text
+    context = browser.new_context()
+    page = console.watch(context.new_page())
+    page.goto(api.base_url + "/app/sign-in")
+    page.fill("input[name=key]", spare.json()["secret_key"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/app/overview")
+    page.goto(api.base_url + "/app/settings")
+    own = page.locator("table.keys tbody tr", has_text="this session's key")
+    expect(own).to_contain_text("rotated away")
+    asked: list[str] = []
+    answer_dialogs(page, True, asked)
+    own.locator("button.revoke").click()
+    page.wait_for_url("**/app/sign-in?ended=key-revoked")
+    expect(page.locator(".error")).to_contain_text(
+        "The key this session signed in with was revoked"
+    )
+    assert "you will be signed out" in asked[0]
+    page.goto(api.base_url + "/app/settings")
+    page.wait_for_url("**/app/sign-in")
+    assert call(api, "GET", "/v1/keys", spare.json()["secret_key"]).status_code == 401
+    context.close()
