@@ -99,6 +99,11 @@ async def _settings_page(
     )
 
 
+def _no_such_key(request: Request) -> Response:
+    # Another tenant's key is no key of this one: the same 404 as an unknown id.
+    return render_page(request, "not_found.html", 404, page="settings", message="No such key.")
+
+
 @router.get("/settings")
 async def settings_page(request: Request, context: SignedIn, session: ReadSession) -> Response:
     return await _settings_page(request, session, context)
@@ -134,11 +139,14 @@ async def revoke_key(
     state = app_state(request)
     try:
         wanted = uuid.UUID(key_id)
+    except ValueError:
+        return _no_such_key(request)
+    try:
         revoked = await tenancy.revoke_key_now(
             state.database, state.keys, state.usage, context.tenant_id, wanted
         )
-    except (ValueError, KeyNotFound):
-        return render_page(request, "not_found.html", 404, page="settings", message="No such key.")
+    except KeyNotFound:
+        return _no_such_key(request)
     except LastSecretKey as exc:
         return await _settings_page(
             request, session, context, status_code=exc.status_code, error=exc.message
