@@ -57,6 +57,7 @@ from journeyline.tenancy.budgets import Budgets
 from journeyline.tenancy.cache import KeyCache
 from journeyline.tenancy.usage import KeyUsage
 from journeyline.web import charts as web_charts
+from journeyline.web import keys as web_keys
 from journeyline.web import routes as web_routes
 from journeyline.web.signed_in import install_sign_in_handler
 from journeyline.worker.local import LocalWorker
@@ -225,6 +226,7 @@ def create_app(
     )
     app.include_router(web_routes.router)
     app.include_router(web_charts.router)
+    app.include_router(web_keys.router)
     app.mount("/app/static", StaticFiles(packages=[("journeyline.web", "static")]), name="static")
     app.mount(
         landing.ASSETS_PATH,

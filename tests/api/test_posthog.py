@@ -115,6 +115,25 @@ async def send(
     return await client.post(path, json={"api_key": key, "batch": list(events)})
 
 
+async def describe_group(
+    client: httpx.AsyncClient,
+    tenant: TenantKeys,
+    who: str,
+    email: str,
+    key: str,
+    described: dict[str, Any],
+) -> None:
+    """`who` (with `email`) identified, then a `$groupidentify` of company `key` as `described`."""
+    group = {"$group_type": "company", "$group_key": key, "$group_set": described}
+    response = await send(
+        client,
+        tenant.secret_key,
+        event("$identify", who, **{"$set": {"email": email}}),
+        event("$groupidentify", who, properties=group),
+    )
+    assert response.json() == {"status": 1}, response.text
+
+
 async def test_the_captured_sdk_requests_are_taken_as_sent(
     client: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
@@ -315,18 +334,8 @@ async def test_identify_collapses_the_anonymous_shadow_and_set_once_never_overwr
 async def test_group_identify_is_the_persons_crm_company(
     client: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
-    group = {
-        "$group_type": "company",
-        "$group_key": "acme-co",
-        "$group_set": {"name": "Acme Co", "domain": "acme-co.io"},
-    }
-    response = await send(
-        client,
-        tenant.secret_key,
-        event("$identify", "g-user", **{"$set": {"email": "g@acme-co.io"}}),
-        event("$groupidentify", "g-user", properties=group),
-    )
-    assert response.json() == {"status": 1}, response.text
+    described = {"name": "Acme Co", "domain": "acme-co.io"}
+    await describe_group(client, tenant, "g-user", "g@acme-co.io", "acme-co", described)
     user = await profile_by(client, tenant, external_id="g-user")
     assert user is not None
     assert user["attributes"]["company"]["name"] == "Acme Co"
@@ -343,18 +352,8 @@ async def test_groups_on_a_captured_event_make_the_persons_crm_company(
     # The company is described once by $groupidentify; a colleague's events only carry
     # `$groups` (posthog-js adds it to every event after `group()`). The CRM keys companies by
     # domain or name: the colleague's email at globex.io names the same one (decision 69).
-    group = {
-        "$group_type": "company",
-        "$group_key": "globex",
-        "$group_set": {"name": "Globex", "domain": "globex.io"},
-    }
-    described = await send(
-        client,
-        tenant.secret_key,
-        event("$identify", "h-first", **{"$set": {"email": "h1@globex.io"}}),
-        event("$groupidentify", "h-first", properties=group),
-    )
-    assert described.json() == {"status": 1}, described.text
+    described = {"name": "Globex", "domain": "globex.io"}
+    await describe_group(client, tenant, "h-first", "h1@globex.io", "globex", described)
     groups = {"$groups": {"company": "globex"}}
     response = await send(
         client,
@@ -382,6 +381,39 @@ async def test_groups_on_a_captured_event_make_the_persons_crm_company(
     assert again.json() == {"status": 1}
     names_after = [e["event_name"] for e in await events_of(client, tenant, second["id"])]
     assert names_after == names, "a redelivery (patch included) is a duplicate"
+
+
+async def test_a_bare_group_key_joins_the_crm_company_described_with_it(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """`$groups` alone, from people whose email names no company (free mail, or none): the
+    group key joins them to the company a `$groupidentify` described with it, whoever sent
+    that and in whichever request; a key never described makes no company (decision 73)."""
+    await describe_group(
+        client, tenant, "k-admin", "admin@gmail.com", "initech", {"name": "Initech"}
+    )
+    response = await send(
+        client,
+        tenant.secret_key,
+        event("$identify", "k-member", **{"$set": {"email": "member@gmail.com"}}),
+        event("clicked", "k-member", properties={"$groups": {"company": "initech"}}),
+        event("clicked", "k-anon", properties={"$groups": {"company": "initech"}}),
+        event("clicked", "k-lone", properties={"$groups": {"company": "never-described"}}),
+    )
+    assert response.json() == {"status": 1}, response.text
+    persons = (await client.get("/v1/crm/persons", headers=tenant.secret)).json()["data"]
+    companies = (await client.get("/v1/crm/companies", headers=tenant.secret)).json()["data"]
+    [initech] = [c for c in companies if c["name"] == "Initech"]
+    by_profile = {p["profile_id"]: p for p in persons}
+    for who in ("k-admin", "k-member", "k-anon"):
+        profile = await profile_by(client, tenant, external_id=who)
+        assert profile is not None, who
+        assert by_profile[profile["id"]]["company_id"] == initech["id"], who
+    lone = await profile_by(client, tenant, external_id="k-lone")
+    assert lone is not None
+    assert lone["attributes"]["company"] == {"id": "never-described"}
+    assert by_profile[lone["id"]]["company_id"] is None
+    assert [c["name"] for c in companies] == ["Initech"], "a bare key makes no company"
 
 
 async def test_capture_with_set_keeps_the_event_and_applies_the_patch(

@@ -13,6 +13,7 @@ from journeyline.crm.companies import (
     company_from,
     company_id,
     company_name_key,
+    group_key_of,
     is_free_mail,
     name_from_domain,
     normalize_domain,
@@ -254,6 +255,29 @@ def test_company_name_key(name: str, expected: str) -> None:
             CompanyKey("acme widgets", None, "Acme Widgets", True),
             id="spaces-collapsed",
         ),
+        # The group key (`company.id`) is kept beside a name or a domain given with it.
+        pytest.param(
+            {"company": {"id": "acme", "name": "Acme Co"}},
+            None,
+            CompanyKey("acme", None, "Acme Co", True, "acme"),
+            id="described-by-name",
+        ),
+        pytest.param(
+            {"company": {"id": "acme", "domain": "acme.io"}},
+            "jane@gmail.com",
+            CompanyKey("acme.io", "acme.io", "Acme", False, "acme"),
+            id="described-by-domain",
+        ),
+        # Only the key: nothing to name a company by (the CRM looks the key up instead).
+        pytest.param({"company": {"id": "acme"}}, "jane@gmail.com", None, id="bare-key"),
+        # A company guessed from the email does not take the key: a consultant's employer is
+        # not the client's group.
+        pytest.param(
+            {"company": {"id": "client-co"}},
+            "jane@bigfirm.com",
+            CompanyKey("bigfirm.com", "bigfirm.com", "Bigfirm", False),
+            id="email-domain-keeps-no-key",
+        ),
     ],
 )
 def test_company_from(
@@ -308,3 +332,29 @@ def test_upsert_company_learns_a_domain_it_lacked() -> None:
     updated = upsert_company(TENANT, CompanyKey("acme", "acme.io", "Acme", True), by_name)
     assert updated.domain == "acme.io"
     assert updated.id == by_name.id
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"company": {"id": "acme"}}, "acme"),
+        ({"company": {"id": "  acme  ", "name": "Acme"}}, "acme"),
+        ({"company": {"id": 42}}, "42"),
+        ({"company": {"id": True}}, None),
+        ({"company": {"id": ""}}, None),
+        ({"company": {"id": "x" * 256}}, None),
+        ({"company": {"name": "Acme"}}, None),
+        ({"company": "Acme"}, None),
+        ({}, None),
+    ],
+)
+def test_group_key_of(attributes: dict[str, object], expected: str | None) -> None:
+    assert group_key_of(attributes) == expected
+
+
+def test_upsert_company_keeps_the_first_group_key_and_learns_one_it_lacked() -> None:
+    unkeyed = upsert_company(TENANT, CompanyKey("acme.io", "acme.io", "Acme", False))
+    keyed = upsert_company(TENANT, CompanyKey("acme.io", "acme.io", "Acme", False, "acme"), unkeyed)
+    assert keyed.group_key == "acme"
+    again = upsert_company(TENANT, CompanyKey("acme.io", "acme.io", "Acme", False, "other"), keyed)
+    assert again.group_key == "acme"

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from journeyline.web import keys as key_settings
 from journeyline.web import routes as dashboard
 from tests.api.test_hostile_input import (
     CHUNK,
@@ -28,7 +29,8 @@ from tests.web.test_pages import csrf_of, signed_in
 
 ROUTES = sorted(
     (method.lower(), route.path)
-    for route in dashboard.router.routes
+    for router in (dashboard.router, key_settings.router)
+    for route in router.routes
     if isinstance(route, APIRoute)
     for method in route.methods or ()
 )

@@ -14,7 +14,14 @@ from journeyline.demo.signing import stripe_signature
 from tests.conftest import TenantKeys
 from tests.webhooks.mutation import fixture_document
 
-PAGES = ["/app/overview", "/app/profiles", "/app/intelligence", "/app/pipeline", "/app/webhooks"]
+PAGES = [
+    "/app/overview",
+    "/app/profiles",
+    "/app/intelligence",
+    "/app/pipeline",
+    "/app/webhooks",
+    "/app/settings",
+]
 FRAGMENTS = ["/app/overview/counts", "/app/pipeline/board", "/app/intelligence/stats"]
 
 

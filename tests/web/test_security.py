@@ -158,6 +158,8 @@ async def test_an_oversized_form_is_413_on_every_dashboard_form(
         "/app/sign-out",
         "/app/profiles/00000000-0000-0000-0000-000000000000/unmerge",
         "/app/webhooks/deliveries/00000000-0000-0000-0000-000000000000/replay",
+        "/app/settings/keys",
+        "/app/settings/keys/00000000-0000-0000-0000-000000000000/revoke",
     ):
         response = await browser.post(path, content=oversized, headers=FORM)
         assert response.status_code == 413, path

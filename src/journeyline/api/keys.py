@@ -63,8 +63,7 @@ class RotatedOut(BaseModel):
 async def list_keys(context: SecretDep, state: StateDep, session: ReadSession) -> KeyList:
     """Every key the tenant has had, revoked ones included, oldest first. `last_used_at` is
     written at most once a minute per key and process, so it may be a minute behind."""
-    await state.usage.flush(state.database)
-    keys = await tenancy.list_keys(session, context.tenant_id)
+    keys = await tenancy.list_keys_used(session, state.database, state.usage, context.tenant_id)
     return KeyList(
         data=[
             KeyOut(
@@ -120,11 +119,9 @@ async def create_secret_key(request: Request, context: SecretDep, state: StateDe
 async def revoke_key(key_id: uuid.UUID, context: SecretDep, state: StateDep) -> Response:
     """The key answers 401 at once in this process and within 5 s in every other (their key
     caches live at most that long). Revoking the public key issues a new one (200)."""
-    revoked = await state.database.run(
-        lambda session: tenancy.revoke_key(session, context.tenant_id, key_id)
+    revoked = await tenancy.revoke_key_now(
+        state.database, state.keys, state.usage, context.tenant_id, key_id
     )
-    state.keys.evict(revoked.key_hash)
-    state.usage.forget(revoked.key_id)
     if revoked.replacement is None:
         return Response(status_code=204)
     out: dict[str, Any] = RotatedOut(

@@ -111,6 +111,8 @@ class CompanyKey:
     domain: str | None
     name: str
     name_given: bool  # False when the name was derived from the domain
+    # The group key given beside the name or domain (`company.id`), if any.
+    group_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,9 @@ class Company:
     domain: str | None
     name: str
     name_given: bool
+    # The first group key a person gave with this company: a person naming only that key
+    # belongs here (`group_key_of`).
+    group_key: str | None = None
 
 
 def company_id(tenant_id: uuid.UUID, key: str) -> uuid.UUID:
@@ -231,6 +236,17 @@ def _first_domain(*candidates: object) -> str | None:
     return None
 
 
+def group_key_of(attributes: Mapping[str, object]) -> str | None:
+    """The group key of a person's company (`company.id`: a Segment groupId, a PostHog group
+    key), trimmed; None without one or past MAX_NAME_LENGTH characters."""
+    raw_company = attributes.get("company")
+    raw = raw_company.get("id") if isinstance(raw_company, Mapping) else None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    key = raw.strip() if isinstance(raw, str) else ""
+    return key if key and len(key) <= MAX_NAME_LENGTH else None
+
+
 def company_from(
     attributes: Mapping[str, object],
     email: str | None,
@@ -262,6 +278,9 @@ def company_from(
     )
     if domain is not None and is_free_mail(domain, extra_free_mail):
         domain = None
+    # A group key describes the company only beside its name or domain: never one guessed
+    # from the email (a consultant's employer is not the client's group).
+    group_key = group_key_of(attributes) if name is not None or domain is not None else None
     if domain is None:
         from_email = email_domain(email)
         if (
@@ -272,9 +291,9 @@ def company_from(
             domain = from_email
     if domain is not None:
         given = name is not None
-        return CompanyKey(domain, domain, name or name_from_domain(domain), given)
+        return CompanyKey(domain, domain, name or name_from_domain(domain), given, group_key)
     if name is not None:
-        return CompanyKey(company_name_key(name), None, name, True)
+        return CompanyKey(company_name_key(name), None, name, True, group_key)
     return None
 
 
@@ -284,7 +303,8 @@ def upsert_company(
     """The company row after one more person named it.
 
     A given name replaces one derived from the domain; between given names the first one stays,
-    so two people spelling their employer differently do not flip the row back and forth.
+    so two people spelling their employer differently do not flip the row back and forth. The
+    first group key stays too.
     """
     if existing is None:
         return Company(
@@ -293,6 +313,7 @@ def upsert_company(
             incoming.domain,
             incoming.name,
             incoming.name_given,
+            incoming.group_key,
         )
     replace_name = incoming.name_given and not existing.name_given
     return Company(
@@ -301,4 +322,5 @@ def upsert_company(
         existing.domain or incoming.domain,
         incoming.name if replace_name else existing.name,
         existing.name_given or incoming.name_given,
+        existing.group_key or incoming.group_key,
     )

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from journeyline.crm.companies import CompanyKey, company_from
+from journeyline.crm.companies import CompanyKey, company_from, group_key_of
 from journeyline.crm.deals import Deal
 from journeyline.identity.normalize import normalize_email
 from journeyline.statuses import LifecycleStage, ProfileStatus
@@ -63,6 +63,9 @@ class PersonFields:
     title: str | None
     company: CompanyKey | None
     lifecycle_stage: LifecycleStage
+    # The group key the person's company attribute names (`company.id`): with no company of
+    # its own (only the key), the person joins the company described with that key.
+    group_key: str | None = None
 
 
 def commerce_state(deals: Iterable[Deal]) -> CommerceState:
@@ -164,4 +167,5 @@ def person_from(
         title=_first_text(profile.attributes, _TITLE_KEYS),
         company=company_from(profile.attributes, email, extra_free_mail=extra_free_mail),
         lifecycle_stage=lifecycle_stage(commerce or CommerceState()),
+        group_key=group_key_of(profile.attributes),
     )

@@ -14,7 +14,7 @@ from typing import Any
 from journeyline.crm.board import Board, deal_board
 from journeyline.crm.companies import Company, company_id, upsert_company
 from journeyline.crm.deals import Deal, DealFact, apply_deal_facts, deal_id, deal_keys
-from journeyline.crm.persons import ProfileFacts, commerce_state, person_from
+from journeyline.crm.persons import PersonFields, ProfileFacts, commerce_state, person_from
 from journeyline.statuses import ProfileStatus
 from journeyline.store.db import Session
 from journeyline.store.models import CrmCompany, CrmDeal, CrmPerson
@@ -56,7 +56,7 @@ def deal_of(row: CrmDeal | DealColumns) -> Deal:
 
 
 def _company_of(row: CrmCompany | CompanyColumns) -> Company:
-    return Company(row.id, row.key, row.domain, row.name, row.name_given)
+    return Company(row.id, row.key, row.domain, row.name, row.name_given, row.group_key)
 
 
 async def _profile_facts(
@@ -101,6 +101,30 @@ async def _profile_facts(
         )
         for profile_id, (status, attributes) in states.items()
     ]
+
+
+async def _companies_by_group_key(
+    repo: CrmRepository,
+    first_pass: Mapping[uuid.UUID, PersonFields | None],
+    chunk_companies: Iterable[Company],
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The company of each person whose attributes name only a group key (PostHog's `$groups`,
+    decision 73): the one described with that key, in this chunk or before it (of two, the
+    lower id). A key no company was described with yet leaves the person without one."""
+    wanted = {
+        pid: fields.group_key
+        for pid, fields in first_pass.items()
+        if fields is not None and fields.company is None and fields.group_key is not None
+    }
+    if not wanted:
+        return {}
+    keys = set(wanted.values())
+    found = await repo.companies_by_group_key(keys)
+    for company in chunk_companies:
+        key = company.group_key
+        if key in keys and (key not in found or company.id < found[key]):
+            found[key] = company.id
+    return {pid: found[key] for pid, key in wanted.items() if key in found}
 
 
 async def project(
@@ -153,6 +177,11 @@ async def project(
         for pid, fields in first_pass.items()
         if fields is not None and fields.company is not None
     }
+    company_of_person.update(
+        await _companies_by_group_key(
+            repo, first_pass, [*new_companies.values(), *changed_companies.values()]
+        )
+    )
     facts = [
         fact
         if fact.profile_id is None or fact.company_id is not None

@@ -11,7 +11,7 @@ from typing import Any
 from journeyline.config import Settings
 from journeyline.errors import KeyNotFound, LastSecretKey
 from journeyline.statuses import KeyKind
-from journeyline.store.db import Session
+from journeyline.store.db import Database, Session
 from journeyline.store.models import ApiKey, Tenant
 from journeyline.store.repositories import tenants as tenant_repo
 from journeyline.store.repositories.tenants import KeyOwner
@@ -19,6 +19,7 @@ from journeyline.tenancy import settings as tenant_config
 from journeyline.tenancy.cache import KeyCache
 from journeyline.tenancy.context import TenantContext, build_context
 from journeyline.tenancy.keys import display_prefix, generate_key, hash_key, kind_of
+from journeyline.tenancy.usage import KeyUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,33 @@ async def revoke_key(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID) 
     await tenant_repo.revoke_key(session, tenant_id, key_id, datetime.now(UTC))
     replacement = await issue_key(session, tenant_id, "public") if kind == "public" else None
     return Revocation(key.id, kind, key.key_hash, replacement)
+
+
+async def revoke_key_now(
+    database: Database,
+    cache: KeyCache,
+    usage: KeyUsage,
+    tenant_id: uuid.UUID,
+    key_id: uuid.UUID,
+) -> Revocation:
+    """`revoke_key` in a unit of work of its own, then forgotten by this process at once: its
+    key cache refuses the key from now on (other processes' within their cache's TTL) and its
+    pending last-used time is dropped. The API's DELETE /v1/keys/{id} and the dashboard's
+    Settings page both revoke through here."""
+    revoked = await database.run(lambda session: revoke_key(session, tenant_id, key_id))
+    cache.evict(revoked.key_hash)
+    usage.forget(revoked.key_id)
+    return revoked
+
+
+async def list_keys_used(
+    session: Session, database: Database, usage: KeyUsage, tenant_id: uuid.UUID
+) -> list[ApiKey]:
+    """`list_keys` after this process's noted uses are written, so a caller sees its own use
+    in `last_used_at`. `session` must not have begun yet (a read session begins at its first
+    statement, so it reads after the flush's commit)."""
+    await usage.flush(database)
+    return await list_keys(session, tenant_id)
 
 
 async def list_tenants(session: Session) -> list[Tenant]:

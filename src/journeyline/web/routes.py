@@ -36,7 +36,7 @@ from journeyline.web.activity import feed_names
 from journeyline.web.directory import directory, entry_of
 from journeyline.web.lookup import badge, search_terms
 from journeyline.web.overview import overview
-from journeyline.web.signed_in import SIGN_IN, SignedIn, SignedInJson, to_sign_in, visitor
+from journeyline.web.signed_in import SIGN_IN, SignedIn, SignedInJson, visitor
 from journeyline.webhooks import service as webhooks_service
 from journeyline.webhooks.registry import PROVIDERS
 
@@ -146,9 +146,18 @@ def _sign_in_csrf_ok(request: Request, form: Mapping[str, str]) -> bool:
     return sessions.token_matches(form.get("csrf"), expected)
 
 
+# Why a session ended, for the sign-in page to say (`?ended=`; anything else says nothing).
+ENDED = {
+    "key-revoked": (
+        "The key this session signed in with was revoked, which ended the session: sign in "
+        "with another secret key."
+    ),
+}
+
+
 @router.get("/sign-in")
-async def sign_in_page(request: Request) -> Response:
-    return _sign_in_form(request)
+async def sign_in_page(request: Request, ended: str = "") -> Response:
+    return _sign_in_form(request, error=ENDED.get(ended))
 
 
 # A newcomer's first try is often the first key printed (issue 17): say which one to use.
@@ -194,17 +203,23 @@ async def sign_in(request: Request) -> Response:
     return response
 
 
-@router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
-    if not _csrf_ok(request, await _form(request)):
-        return _rejected("The form expired; reload the page.")
+async def _signed_out(request: Request, to: str = SIGN_IN) -> Response:
+    """The request's sign-in ended (its record deleted: the cookie stops working anywhere) and
+    its cookie cleared; a redirect to `to`."""
     claim = session_claim(_state(request), _token(request))
     if claim is not None:
         sign_in_id = claim.sign_in_id
         await _state(request).database.run(lambda session: signins.end(session, sign_in_id))
-    response = to_sign_in()
+    response = RedirectResponse(to, status_code=303)
     response.delete_cookie(sessions.COOKIE, path="/")
     return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    if not _csrf_ok(request, await _form(request)):
+        return _rejected("The form expired; reload the page.")
+    return await _signed_out(request)
 
 
 @router.get("/overview")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from journeyline.crm.companies import CompanyKey, company_from, group_key_of
 from journeyline.errors import InvalidPayload
 from journeyline.ingest.canonical import CanonicalEvent
 from journeyline.ingest.dialects.posthog import (
@@ -180,6 +181,40 @@ def test_an_event_with_groups_gets_a_company_patch() -> None:
     original = parse(item)
     assert original.traits is None
     assert original.payload["$groups"] == {"company": "acme"}
+
+
+def test_a_bare_group_key_names_the_group_a_groupidentify_describes() -> None:
+    """`$groups: {"company": "acme"}` with no `$groupidentify` before it sets the group key the
+    CRM reads from a `$groupidentify` of "acme": the CRM puts that person in the company the
+    group was described as (by whomever), and the key alone makes no company (decision 73)."""
+    bare = parse(
+        group_patch(
+            {
+                "event": "clicked",
+                "distinct_id": "u2",
+                "properties": {"$groups": {"company": "acme"}},
+            }
+        )
+        or {}
+    )
+    described = parse(
+        {
+            "event": "$groupidentify",
+            "distinct_id": "u1",
+            "properties": {
+                "$group_type": "company",
+                "$group_key": "acme",
+                "$group_set": {"name": "Acme Co"},
+            },
+        }
+    )
+    assert bare.traits is not None
+    assert described.traits is not None
+    assert group_key_of(bare.traits) == group_key_of(described.traits) == "acme"
+    assert company_from(bare.traits, "u2@gmail.com") is None
+    assert company_from(described.traits, "u1@gmail.com") == CompanyKey(
+        "acme", None, "Acme Co", True, "acme"
+    )
 
 
 @pytest.mark.parametrize(

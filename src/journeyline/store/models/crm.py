@@ -14,6 +14,7 @@ from journeyline.store.base import Base, UtcDateTime
 
 class CrmCompany(Base):
     __tablename__ = "crm_companies"
+    __table_args__ = (Index("ix_crm_companies_tenant_group_key", "tenant_id", "group_key"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     # UUIDv5 of (tenant, "company", key): the same company from any event is one row.
@@ -22,6 +23,10 @@ class CrmCompany(Base):
     domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
     name: Mapped[str] = mapped_column(String(255))
     name_given: Mapped[bool] = mapped_column(Boolean)
+    # The group key (a person's `company.id`: a Segment groupId, a PostHog group key) the first
+    # person who described this company gave with it: a person who names only that key belongs
+    # here (decision 73).
+    group_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

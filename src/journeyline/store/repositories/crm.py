@@ -44,6 +44,7 @@ class CompanyColumns(NamedTuple):
     domain: str | None
     name: str
     name_given: bool
+    group_key: str | None
 
 
 class DealRecord(Protocol):
@@ -97,6 +98,8 @@ class CompanyRecord(Protocol):
     def name(self) -> str: ...
     @property
     def name_given(self) -> bool: ...
+    @property
+    def group_key(self) -> str | None: ...
 
 
 def _deal_row(deal: DealRecord) -> dict[str, Any]:
@@ -145,6 +148,15 @@ class CrmRepository(TenantRepository):
     async def companies_by_id(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CompanyColumns]:
         rows = await self.lookup(COMPANIES, ("id",), set(ids), CompanyColumns._fields)
         return {row[0]: CompanyColumns(*row) for row in rows}
+
+    async def companies_by_group_key(self, keys: Collection[str]) -> dict[str, uuid.UUID]:
+        """The company each of these group keys was described with (of two, the lower id, so
+        the answer does not depend on the order rows come back in)."""
+        rows = await self.lookup(COMPANIES, ("group_key",), set(keys), ("group_key", "id"))
+        found: dict[str, uuid.UUID] = {}
+        for group_key, company in sorted(rows, key=lambda row: (row[0], row[1])):
+            found.setdefault(group_key, company)
+        return found
 
     async def repoint_deals(self, moves: Mapping[uuid.UUID, uuid.UUID]) -> None:
         if not moves:

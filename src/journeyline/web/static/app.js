@@ -187,6 +187,14 @@
     }).catch(function () { button.textContent = "Copy failed"; });
   });
 
+  // A form that names a question in data-confirm is sent only once the user agrees (the
+  // Settings page's revoke): a listener here, since the CSP allows no inline handler.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute ? form.getAttribute("data-confirm") : null;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
   if (page === "intelligence") loadGraph();
   connect();
 })();
