@@ -106,11 +106,13 @@ MERGES = table_of(ProfileMerge)
 
 class ProfileRepository(TenantRepository):
     async def counts_by_status(self) -> dict[str, int]:
-        """How many profiles are shadows, anchors, merged."""
+        """How many profiles are anchors, merged, shadows: in that order, always (a GROUP BY
+        alone comes back in PostgreSQL's hash order, which varies run to run)."""
         rows = await self.session.execute(
             select(Profile.status, func.count())
             .where(Profile.tenant_id == self.tenant_id)
             .group_by(Profile.status)
+            .order_by(Profile.status)
         )
         return {status: int(count) for status, count in rows}
 
